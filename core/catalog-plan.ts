@@ -1,0 +1,155 @@
+import { drainPhase, drainSchedule, type DrainPhase, type DrainSchedule } from './drain.js';
+import { offerKey, offerPath, type ServiceOffer } from './offer.js';
+import { describeProblems, type OfferParseResult } from './offer-rules.js';
+import { resolvePathConflicts } from './paths.js';
+import { isPublished, routeReady } from './published.js';
+import { offerDescription, resolvePayment, type PaymentResolution } from './requirement.js';
+import type { SnapshotOffer } from './snapshot.js';
+
+/**
+ * From parsed offers and what the agent observed of them, decide what is published and build the
+ * snapshot entries (SPEC §2, §6). Pure: the publisher and the agent both call it.
+ */
+
+export interface OfferObservation {
+  readonly upstreamHealthy: boolean;
+  /** The offer's HTTPRoute exists (kube source with route management). */
+  readonly routePublished: boolean;
+}
+
+export interface PlanInput {
+  /** `namespace/name` (known even for offers that fail the schema, from their metadata). */
+  readonly key: string;
+  readonly parsed: OfferParseResult;
+}
+
+export interface PlanParams {
+  readonly offers: readonly PlanInput[];
+  readonly observe: (key: string) => OfferObservation;
+  readonly routeManagement: boolean;
+  readonly source: 'kube' | 'dir';
+  readonly nowMs: number;
+}
+
+export interface OfferDecision {
+  readonly key: string;
+  readonly offer?: ServiceOffer;
+  /** Set when the offer fails validation; a readable message for a condition. */
+  readonly invalid?: string;
+  /** Key of the older offer that owns this offer's path. */
+  readonly pathConflictWith?: string;
+  readonly payment?: PaymentResolution;
+  readonly schedule?: DrainSchedule;
+  readonly phase: DrainPhase;
+  readonly observation: OfferObservation;
+  readonly routeReady: boolean;
+  readonly published: boolean;
+  /** The snapshot entry; absent for invalid and path-conflicting offers. */
+  readonly entry?: SnapshotOffer;
+}
+
+export interface CatalogPlan {
+  /** One per input, in (namespace, name) order. */
+  readonly decisions: readonly OfferDecision[];
+  /** Snapshot entries in (namespace, name) order. */
+  readonly offers: readonly SnapshotOffer[];
+}
+
+function byNamespaceThenName(a: { key: string }, b: { key: string }): number {
+  const [an = '', bn = ''] = [a.key.split('/')[0], b.key.split('/')[0]];
+  if (an !== bn) return an < bn ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+function createdMs(offer: ServiceOffer): number {
+  const ms = offer.metadata.creationTimestamp ? Date.parse(offer.metadata.creationTimestamp) : Number.NaN;
+  return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
+}
+
+function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry'>): SnapshotOffer {
+  const { spec, metadata } = offer;
+  const payment = decision.payment;
+  const resolved = payment?.ok ? payment : undefined;
+  const registration = spec.registration?.enabled ? spec.registration : undefined;
+  const price = resolved?.price ?? { raw: '0', unit: 'perRequest' as const };
+  return {
+    key: decision.key,
+    namespace: metadata.namespace,
+    name: metadata.name,
+    path: offerPath(offer),
+    type: spec.type,
+    ...(spec.model ? { model: spec.model.name } : {}),
+    description: offerDescription(spec),
+    network: spec.payment.network,
+    price: { raw: price.raw, unit: price.unit, display: resolved?.display ?? 'unpriced' },
+    ...(resolved ? { requirement: resolved.requirement } : {}),
+    upstreamHealthy: decision.observation.upstreamHealthy,
+    routeReady: decision.routeReady,
+    ...(decision.schedule ? { drainAt: decision.schedule.drainAt, drainEndsAt: decision.schedule.drainEndsAt } : {}),
+    phase: decision.phase,
+    ...(registration?.skills?.length ? { skills: registration.skills } : {}),
+    ...(registration
+      ? {
+          registration: {
+            ...(registration.name !== undefined ? { name: registration.name } : {}),
+            ...(registration.description !== undefined ? { description: registration.description } : {}),
+            ...(registration.image !== undefined ? { image: registration.image } : {}),
+            services: registration.services ?? [],
+            ...(registration.skills?.length ? { skills: registration.skills } : {}),
+            ...(registration.domains?.length ? { domains: registration.domains } : {}),
+            ...(registration.supportedTrust?.length ? { supportedTrust: registration.supportedTrust } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+export function planCatalog(params: PlanParams): CatalogPlan {
+  const inputs = [...params.offers].sort(byNamespaceThenName);
+  const valid = inputs.flatMap((input) => (input.parsed.ok ? [{ key: input.key, offer: input.parsed.offer }] : []));
+  const losers = resolvePathConflicts(valid.map(({ key, offer }) => ({ key, path: offerPath(offer), createdMs: createdMs(offer) })));
+
+  const decisions: OfferDecision[] = inputs.map((input) => {
+    const observation = params.observe(input.key);
+    const ready = routeReady({ routePublished: observation.routePublished, routeManagement: params.routeManagement, source: params.source });
+    if (!input.parsed.ok) {
+      return { key: input.key, invalid: describeProblems(input.parsed.problems), phase: 'active', observation, routeReady: ready, published: false };
+    }
+    const offer = input.parsed.offer;
+    const schedule = drainSchedule(offer.spec);
+    const phase = drainPhase(schedule?.drainEndsAtMs, params.nowMs);
+    const pathConflictWith = losers.get(input.key);
+    const payment = resolvePayment(offer.spec);
+    const published = isPublished(
+      {
+        valid: pathConflictWith === undefined,
+        upstreamHealthy: observation.upstreamHealthy,
+        paymentResolved: payment.ok,
+        routeReady: ready,
+        ...(schedule ? { drainEndsAtMs: schedule.drainEndsAtMs } : {}),
+      },
+      params.nowMs,
+    );
+    const decision = {
+      key: input.key,
+      offer,
+      ...(pathConflictWith ? { pathConflictWith } : {}),
+      payment,
+      ...(schedule ? { schedule } : {}),
+      phase,
+      observation,
+      routeReady: ready,
+      published,
+    };
+    return pathConflictWith ? decision : { ...decision, entry: snapshotEntry(offer, decision) };
+  });
+  return { decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
+}
+
+/** The key of a raw manifest, for offers that fail the schema. */
+export function rawOfferKey(value: unknown, fallback: string): string {
+  const meta = (value as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
+  const name = typeof meta?.name === 'string' ? meta.name : fallback;
+  const namespace = typeof meta?.namespace === 'string' ? meta.namespace : 'default';
+  return offerKey({ namespace, name });
+}

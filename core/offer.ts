@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { DECIMAL_PATTERN } from './price.js';
+import { DURATION_PATTERN } from './time.js';
+
+/**
+ * The ServiceOffer resource (`obol.org/v1alpha1`), SPEC §2. This zod schema is the single source of
+ * truth: the CRD's OpenAPI schema is generated from it (`cluster-agent/deploy/generate-crd.ts`), so
+ * it uses no transforms and only RE2-compatible patterns; cross-field rules live in `offer-rules.ts`.
+ */
+
+export const OFFER_API_VERSION = 'obol.org/v1alpha1';
+export const OFFER_KIND = 'ServiceOffer';
+
+const ADDRESS = '^0x[0-9a-fA-F]{40}$';
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** Path syntax; `..`, `//` and a trailing `/` are rejected by `offer-rules.ts`. */
+const PATH = '^/services/[A-Za-z0-9._~/-]+$';
+const NETWORK = '^([a-z0-9][a-z0-9-]{0,62}|eip155:[1-9][0-9]{0,18})$';
+const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|z|[+-][0-9]{2}:[0-9]{2})$';
+
+const text = (max: number) => z.string().max(max);
+const decimal = z.string().regex(new RegExp(DECIMAL_PATTERN), 'must be a non-negative decimal string like "0.001"');
+const address = z.string().regex(new RegExp(ADDRESS), 'must be a 0x-prefixed 20-byte hex address');
+
+export const OfferType = z.enum(['inference', 'fine-tuning', 'http', 'agent']);
+export type OfferType = z.infer<typeof OfferType>;
+
+export const AssetSpec = z.object({
+  address,
+  symbol: text(32).min(1).optional(),
+  decimals: z.number().int().min(0).max(36).optional(),
+  /** Only EIP-3009 `transferWithAuthorization` is verified by the gate. */
+  transferMethod: z.enum(['eip3009']).optional(),
+  eip712Name: text(128).min(1).optional(),
+  eip712Version: text(32).min(1).optional(),
+});
+
+export const PriceSpec = z.object({
+  perRequest: decimal.optional(),
+  perMTok: decimal.optional(),
+  perHour: decimal.optional(),
+  perEpoch: decimal.optional(),
+});
+
+export const PaymentSpec = z.object({
+  scheme: z.enum(['exact']).default('exact'),
+  network: z.string().regex(new RegExp(NETWORK), 'must be a network name like "base-sepolia" or a CAIP-2 id like "eip155:84532"'),
+  payTo: address,
+  maxTimeoutSeconds: z.number().int().min(1).max(86400).default(300),
+  asset: AssetSpec.optional(),
+  price: PriceSpec,
+});
+
+/** A custom ERC-8004 `services[]` entry: a name and an endpoint, plus any extra string fields. */
+export const RegistrationService = z
+  .object({
+    name: text(128).min(1),
+    endpoint: text(2048).min(1),
+    version: text(64).optional(),
+  })
+  .catchall(z.union([z.string().max(2048), z.array(z.string().max(256)).max(64)]));
+
+export const RegistrationSpec = z.object({
+  enabled: z.boolean().default(false),
+  name: text(256).optional(),
+  description: text(4096).optional(),
+  image: text(2048).optional(),
+  services: z.array(RegistrationService).max(32).optional(),
+  supportedTrust: z.array(text(64)).max(16).optional(),
+  skills: z.array(text(256)).max(64).optional(),
+  domains: z.array(text(256)).max(64).optional(),
+  metadata: z.record(z.string().max(256), z.string().max(4096)).optional(),
+});
+
+export const ServiceOfferSpec = z.object({
+  type: OfferType.default('http'),
+  model: z
+    .object({
+      name: text(256).min(1),
+      runtime: z.enum(['ollama', 'vllm', 'tgi']).optional(),
+    })
+    .optional(),
+  upstream: z.object({
+    service: z.string().regex(new RegExp(DNS_LABEL), 'must be a DNS label (a Service name)').max(63),
+    namespace: z.string().regex(new RegExp(DNS_LABEL), 'must be a DNS label (a namespace)').max(63).optional(),
+    port: z.number().int().min(1).max(65535).default(11434),
+    healthPath: z.string().regex(/^\/[^\s]*$/, 'must start with "/"').max(1024).default('/health'),
+  }),
+  payment: PaymentSpec,
+  path: z.string().regex(new RegExp(PATH), 'must start with "/services/" and use URL path characters').max(512).optional(),
+  registration: RegistrationSpec.optional(),
+  drainAt: z.string().regex(new RegExp(RFC3339), 'must be an RFC 3339 time like "2026-06-01T13:00:00Z"').optional(),
+  drainGracePeriod: z
+    .string()
+    .min(1)
+    .max(32)
+    .regex(new RegExp(DURATION_PATTERN), 'must be a duration like "30m", "1h30m" or "0s"')
+    .optional(),
+});
+
+export const Condition = z.object({
+  type: z.string(),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.number().int().optional(),
+});
+
+export const ServiceOfferStatus = z.object({
+  observedGeneration: z.number().int().optional(),
+  conditions: z.array(Condition).optional(),
+  drainEndsAt: z.string().optional(),
+  endpoint: z.string().optional(),
+});
+
+export const ObjectMeta = z.object({
+  name: z.string().regex(new RegExp(DNS_SUBDOMAIN), 'must be a DNS-1123 subdomain').max(253),
+  namespace: z.string().regex(new RegExp(DNS_LABEL)).max(63).default('default'),
+  uid: z.string().optional(),
+  generation: z.number().int().optional(),
+  resourceVersion: z.string().optional(),
+  creationTimestamp: z.string().optional(),
+  deletionTimestamp: z.string().optional(),
+  finalizers: z.array(z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+
+export const ServiceOffer = z.object({
+  apiVersion: z.literal(OFFER_API_VERSION),
+  kind: z.literal(OFFER_KIND),
+  metadata: ObjectMeta,
+  spec: ServiceOfferSpec,
+  status: ServiceOfferStatus.optional(),
+});
+
+export type ServiceOffer = z.infer<typeof ServiceOffer>;
+export type ServiceOfferInput = z.input<typeof ServiceOffer>;
+export type ServiceOfferSpec = z.infer<typeof ServiceOfferSpec>;
+export type RegistrationSpec = z.infer<typeof RegistrationSpec>;
+export type OfferCondition = z.infer<typeof Condition>;
+
+/** `namespace/name`, the offer's key everywhere (queue, snapshot, metrics). */
+export function offerKey(meta: { namespace: string; name: string }): string {
+  return `${meta.namespace}/${meta.name}`;
+}
+
+/** The public path prefix: `spec.path`, else `/services/<metadata.name>`. */
+export function offerPath(offer: { metadata: { name: string }; spec: { path?: string } }): string {
+  return offer.spec.path ?? `/services/${offer.metadata.name}`;
+}
+
+/** Annotation that gives the upstream base URL outside a cluster (dir: source, publisher). */
+export const UPSTREAM_URL_ANNOTATION = 'obol.org/upstream-url';

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { resolveNetwork } from './networks.js';
+import type { ServiceOfferSpec } from './offer.js';
+import { chargeablePrice, formatPrice, perRequestAtomicAmount, type ChargeablePrice } from './price.js';
+
+/**
+ * The resolved payment requirement of an offer: everything the 402 challenge, the local EIP-3009
+ * check and the catalog need, in both x402 generations' terms. It travels in the snapshot as is.
+ */
+export const PaymentRequirement = z.object({
+  scheme: z.literal('exact'),
+  /** CAIP-2, the v2 network. */
+  network: z.string().regex(/^eip155:[1-9][0-9]{0,18}$/),
+  /** v1 network name; absent for chains without one (served to v2 clients only). */
+  v1Network: z.string().min(1).max(64).optional(),
+  chainId: z.number().int().positive(),
+  /** Atomic units per request, a positive integer string. */
+  amount: z.string().regex(/^[1-9][0-9]{0,77}$/),
+  asset: z.object({
+    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    symbol: z.string().min(1).max(32).optional(),
+    decimals: z.number().int().min(0).max(36),
+    transferMethod: z.literal('eip3009'),
+    eip712Domain: z.object({ name: z.string().min(1).max(128), version: z.string().min(1).max(32) }),
+  }),
+  payTo: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  maxTimeoutSeconds: z.number().int().min(1).max(86400),
+  description: z.string().max(4096),
+  mimeType: z.string().max(128),
+});
+export type PaymentRequirement = z.infer<typeof PaymentRequirement>;
+
+export type PaymentResolution =
+  | { readonly ok: true; readonly requirement: PaymentRequirement; readonly price: ChargeablePrice; readonly display: string }
+  | { readonly ok: false; readonly reason: PaymentUnresolvedReason; readonly message: string };
+
+export type PaymentUnresolvedReason = 'NoChargeablePrice' | 'UnknownNetwork' | 'IncompleteAsset' | 'FreeByRounding';
+
+/** `registration.description`, else the generic line of SPEC §4.1. */
+export function offerDescription(spec: Pick<ServiceOfferSpec, 'type' | 'registration'>): string {
+  return spec.registration?.description ?? `x402 payment-gated ${spec.type} service`;
+}
+
+/** Resolve an offer's payment block into a requirement, or say why it cannot be charged. */
+export function resolvePayment(spec: ServiceOfferSpec): PaymentResolution {
+  const { payment } = spec;
+  const price = chargeablePrice(payment.price);
+  if (!price) return { ok: false, reason: 'NoChargeablePrice', message: 'no perRequest, perMTok or perHour price' };
+  const network = resolveNetwork(payment.network);
+  if (!network) {
+    return { ok: false, reason: 'UnknownNetwork', message: `network "${payment.network}" is not known; use a CAIP-2 id with an explicit asset` };
+  }
+  const given = payment.asset;
+  const usdc = network.usdc;
+  const isUsdc = usdc !== undefined && (!given || given.address.toLowerCase() === usdc.address.toLowerCase());
+  const base = isUsdc ? usdc : undefined;
+  const address = given?.address ?? base?.address;
+  const decimals = given?.decimals ?? base?.decimals;
+  const eip712Name = given?.eip712Name ?? base?.eip712Name;
+  const eip712Version = given?.eip712Version ?? base?.eip712Version;
+  const symbol = given?.symbol ?? base?.symbol;
+  if (!address || decimals === undefined || !eip712Name || !eip712Version) {
+    const message = given
+      ? 'asset needs address, decimals, eip712Name and eip712Version (only the chain\'s USDC has defaults)'
+      : `network "${payment.network}" has no default asset; set spec.payment.asset`;
+    return { ok: false, reason: given ? 'IncompleteAsset' : 'UnknownNetwork', message };
+  }
+  const amount = perRequestAtomicAmount({ price, decimals });
+  if (amount === 0n) {
+    return { ok: false, reason: 'FreeByRounding', message: `price ${price.raw} (${price.unit}) rounds to 0 atomic units at ${decimals} decimals` };
+  }
+  const requirement: PaymentRequirement = {
+    scheme: 'exact',
+    network: network.caip2,
+    ...(network.v1Name ? { v1Network: network.v1Name } : {}),
+    chainId: network.chainId,
+    amount: amount.toString(),
+    asset: {
+      address,
+      ...(symbol ? { symbol } : {}),
+      decimals,
+      transferMethod: 'eip3009',
+      eip712Domain: { name: eip712Name, version: eip712Version },
+    },
+    payTo: payment.payTo,
+    maxTimeoutSeconds: payment.maxTimeoutSeconds,
+    description: offerDescription(spec),
+    mimeType: 'application/json',
+  };
+  return { ok: true, requirement, price, display: formatPrice(price, symbol ?? 'units') };
+}

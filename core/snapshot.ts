@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { OfferType, RegistrationService } from './offer.js';
+import { PaymentRequirement } from './requirement.js';
+
+/**
+ * The catalog snapshot the agent signs and pushes to the edge (SPEC §6). It may be public: it
+ * carries no upstream address, annotation or secret. The edge consumes it without reshaping it.
+ */
+
+export const SNAPSHOT_SCHEMA_VERSION = '1';
+/** Largest snapshot body the edge accepts (SPEC §6: at least 16 MiB). */
+export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+export const MAX_SNAPSHOT_OFFERS = 20_000;
+
+const rfc3339Utc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'must be RFC 3339 UTC to the second');
+
+export const Registration8004 = z.object({
+  agentId: z.number().int().nonnegative(),
+  agentRegistry: z.string().regex(/^eip155:[1-9][0-9]{0,18}:0x[0-9a-fA-F]{40}$/, 'must be eip155:<chainId>:<identityRegistry>'),
+});
+
+/** The agent's ERC-8004 identity, from the agent's configuration (`--identity`). */
+export const AgentIdentity = z.object({
+  name: z.string().min(1).max(256).optional(),
+  description: z.string().max(4096).optional(),
+  image: z.string().max(2048).optional(),
+  registrations: z.array(Registration8004).max(32).default([]),
+  supportedTrust: z.array(z.string().max(64)).max(16).optional(),
+});
+export type AgentIdentity = z.infer<typeof AgentIdentity>;
+
+export const SnapshotRegistration = z.object({
+  name: z.string().max(256).optional(),
+  description: z.string().max(4096).optional(),
+  image: z.string().max(2048).optional(),
+  services: z.array(RegistrationService).max(32),
+  skills: z.array(z.string().max(256)).max(64).optional(),
+  domains: z.array(z.string().max(256)).max(64).optional(),
+  supportedTrust: z.array(z.string().max(64)).max(16).optional(),
+});
+export type SnapshotRegistration = z.infer<typeof SnapshotRegistration>;
+
+export const SnapshotOffer = z.object({
+  /** `namespace/name`. */
+  key: z.string().max(400),
+  namespace: z.string().min(1).max(63),
+  name: z.string().min(1).max(253),
+  /** Public path prefix, unique in the snapshot. */
+  path: z.string().regex(/^\/services\/[A-Za-z0-9._~/-]+$/).max(512),
+  type: OfferType,
+  model: z.string().max(256).optional(),
+  description: z.string().max(4096),
+  /** `spec.payment.network` as written. */
+  network: z.string().max(64),
+  price: z.object({
+    raw: z.string().max(64),
+    unit: z.enum(['perRequest', 'perMTok', 'perHour']),
+    /** e.g. "0.001 USDC/request". */
+    display: z.string().max(128),
+  }),
+  /** Present iff the payment resolved. */
+  requirement: PaymentRequirement.optional(),
+  /** Publication facts other than validity and drain, as the agent observed them at `issuedAt`. */
+  upstreamHealthy: z.boolean(),
+  routeReady: z.boolean(),
+  drainAt: rfc3339Utc.optional(),
+  drainEndsAt: rfc3339Utc.optional(),
+  /** Phase at `issuedAt`; the edge re-evaluates `drainEndsAt` with its own clock. */
+  phase: z.enum(['active', 'draining', 'drained']),
+  skills: z.array(z.string().max(256)).max(64).optional(),
+  /** Present iff `spec.registration.enabled`. */
+  registration: SnapshotRegistration.optional(),
+});
+export type SnapshotOffer = z.infer<typeof SnapshotOffer>;
+
+export const CatalogSnapshot = z.object({
+  schemaVersion: z.literal(SNAPSHOT_SCHEMA_VERSION),
+  sequence: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  issuedAt: rfc3339Utc,
+  /** The edge's PUBLIC_BASE_URL this snapshot is meant for. */
+  audience: z.string().url().max(2048),
+  identity: AgentIdentity,
+  offers: z.array(SnapshotOffer).max(MAX_SNAPSHOT_OFFERS),
+});
+export type CatalogSnapshot = z.infer<typeof CatalogSnapshot>;
+export type CatalogSnapshotInput = z.input<typeof CatalogSnapshot>;
+
+/** SPEC §6: the agent's next sequence, increasing across restarts and replicas. */
+export function nextSequence(params: { edgeSequence: number | undefined; nowMs: number }): number {
+  return Math.max((params.edgeSequence ?? 0) + 1, params.nowMs);
+}
