@@ -1,4 +1,4 @@
-import { recoverMessageAddress, type Hex } from 'viem';
+import { concat, keccak256, recoverAddress, stringToBytes, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
 /**
@@ -23,16 +23,24 @@ export function isPrivateKey(value: string): value is Hex {
   return PRIVATE_KEY.test(value);
 }
 
+/**
+ * The EIP-191 `personal_sign` digest of the body: keccak256("\x19Ethereum Signed Message:\n" + len + body).
+ * Same value as viem's `hashMessage({ raw })`, about twice as fast on multi-MiB bodies (no hex round trip).
+ */
+export function snapshotDigest(body: Uint8Array): Hex {
+  return keccak256(concat([stringToBytes(`\x19Ethereum Signed Message:\n${body.byteLength}`), body]));
+}
+
 export async function signSnapshotBody(params: { body: Uint8Array; privateKey: Hex }): Promise<Hex> {
   if (!isPrivateKey(params.privateKey)) throw new InvalidSignatureError('the catalog key must be 0x followed by 64 hex digits');
-  return privateKeyToAccount(params.privateKey).signMessage({ message: { raw: params.body } });
+  return privateKeyToAccount(params.privateKey).sign({ hash: snapshotDigest(params.body) });
 }
 
 /** The address that signed `body`, lower-cased. Throws InvalidSignatureError on a malformed signature. */
 export async function recoverSnapshotSigner(params: { body: Uint8Array; signature: string }): Promise<string> {
   if (!SIGNATURE.test(params.signature)) throw new InvalidSignatureError('Obol-Signature must be a 65-byte 0x-hex signature');
   try {
-    const address = await recoverMessageAddress({ message: { raw: params.body }, signature: params.signature as Hex });
+    const address = await recoverAddress({ hash: snapshotDigest(params.body), signature: params.signature as Hex });
     return address.toLowerCase();
   } catch {
     throw new InvalidSignatureError('Obol-Signature does not recover to an address');

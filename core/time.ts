@@ -41,9 +41,17 @@ export class InvalidTimeError extends Error {
   }
 }
 
+/** Date.parse rolls impossible dates over (Feb 30 → Mar 2, 24:00 → next day); RFC 3339 does not. */
+function isCalendarTime(value: string): boolean {
+  const [year, month, day, hour] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10), value.slice(11, 13)].map(Number);
+  if (year === undefined || month === undefined || day === undefined || hour === undefined) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23;
+}
+
 /** Parse an RFC 3339 time to epoch milliseconds, truncated to the second. */
 export function parseRfc3339(value: string): number {
-  if (!RFC3339.test(value)) throw new InvalidTimeError(value);
+  if (!RFC3339.test(value) || !isCalendarTime(value)) throw new InvalidTimeError(value);
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new InvalidTimeError(value);
   return Math.floor(ms / 1000) * 1000;

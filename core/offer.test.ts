@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { offerKey, offerPath, type ServiceOfferInput } from './offer.js';
+import { describeProblems, parseServiceOffer, pathProblems } from './offer-rules.js';
+
+const PAY_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+
+function offer(spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): ServiceOfferInput {
+  return {
+    apiVersion: 'obol.org/v1alpha1',
+    kind: 'ServiceOffer',
+    metadata: { name: 'qwen', namespace: 'llm', ...metadata },
+    spec: { upstream: { service: 'ollama' }, payment: { network: 'base-sepolia', payTo: PAY_TO, price: { perRequest: '0.001' } }, ...spec },
+  } as ServiceOfferInput;
+}
+
+function problemsOf(input: unknown): string {
+  const parsed = parseServiceOffer(input);
+  if (parsed.ok) throw new Error('expected problems');
+  return describeProblems(parsed.problems);
+}
+
+describe('ServiceOffer schema', () => {
+  it('applies the documented defaults', () => {
+    const parsed = parseServiceOffer(offer({}, { namespace: undefined }));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const { spec, metadata } = parsed.offer;
+    expect(metadata.namespace).toBe('default');
+    expect(spec.type).toBe('http');
+    expect(spec.upstream).toEqual({ service: 'ollama', port: 11434, healthPath: '/health' });
+    expect(spec.payment.scheme).toBe('exact');
+    expect(spec.payment.maxTimeoutSeconds).toBe(300);
+    expect(spec.registration).toBeUndefined();
+    expect(offerPath(parsed.offer)).toBe('/services/qwen');
+    expect(offerKey(metadata)).toBe('default/qwen');
+  });
+
+  it('defaults registration.enabled to false', () => {
+    const parsed = parseServiceOffer(offer({ registration: { name: 'x' } }));
+    expect(parsed.ok && parsed.offer.spec.registration?.enabled).toBe(false);
+  });
+
+  it('names the field and the rule for each schema failure', () => {
+    expect(problemsOf(offer({ payment: { network: 'base', payTo: '0x123', price: { perRequest: '1' } } }))).toBe(
+      'spec.payment.payTo: must be a 0x-prefixed 20-byte hex address',
+    );
+    expect(problemsOf(offer({ payment: { network: 'base', payTo: PAY_TO, price: { perRequest: '-1' } } }))).toContain(
+      'spec.payment.price.perRequest: must be a non-negative decimal string like "0.001"',
+    );
+    expect(problemsOf(offer({ drainGracePeriod: '1d' }))).toContain('spec.drainGracePeriod: must be a duration like "30m", "1h30m" or "0s"');
+    expect(problemsOf(offer({ drainGracePeriod: '' }))).toContain('spec.drainGracePeriod');
+    expect(problemsOf(offer({ payment: { network: 'base', payTo: PAY_TO, scheme: 'upto', price: { perRequest: '1' } } }))).toContain('spec.payment.scheme');
+    expect(problemsOf(offer({ payment: { network: 'base', payTo: PAY_TO, maxTimeoutSeconds: 0, price: { perRequest: '1' } } }))).toContain(
+      'spec.payment.maxTimeoutSeconds',
+    );
+    expect(problemsOf({ ...offer(), kind: 'Service' })).toContain('kind');
+    expect(problemsOf(offer({}, { name: 'Bad_Name' }))).toBe('metadata.name: must be a DNS-1123 subdomain');
+  });
+
+  it('requires spec.payment', () => {
+    const { payment: _payment, ...spec } = offer().spec as Record<string, unknown>;
+    expect(problemsOf({ ...offer(), spec })).toContain('spec.payment');
+  });
+
+  it('refuses a path outside /services/ in the schema', () => {
+    expect(problemsOf(offer({ path: '/api/foo' }))).toBe('spec.path: must start with "/services/" and use URL path characters');
+    expect(problemsOf(offer({ path: '/services/' }))).toContain('spec.path');
+  });
+});
+
+describe('ServiceOffer cross-field rules', () => {
+  it('refuses "..", "//" and a trailing "/" in the path', () => {
+    expect(problemsOf(offer({ path: '/services/a/../b' }))).toBe('spec.path: path must not contain ".." or "." segments');
+    expect(problemsOf(offer({ path: '/services//a' }))).toBe('spec.path: path must not contain "//"');
+    expect(problemsOf(offer({ path: '/services/a/' }))).toBe('spec.path: path must not end with "/"');
+  });
+
+  it('accepts nested paths and dots inside segments', () => {
+    expect(parseServiceOffer(offer({ path: '/services/llm/v1.2' })).ok).toBe(true);
+  });
+
+  it('lists every path problem at once', () => {
+    expect(pathProblems('/other//x/')).toEqual(['must start with "/services/"', 'must not contain "//"', 'must not end with "/"']);
+    expect(pathProblems('/services/ok')).toEqual([]);
+  });
+
+  it('refuses a price table with perEpoch alone', () => {
+    expect(problemsOf(offer({ payment: { network: 'base', payTo: PAY_TO, price: { perEpoch: '5' } } }))).toBe(
+      'spec.payment.price: needs perRequest, perMTok or perHour (perEpoch alone is not chargeable)',
+    );
+  });
+
+  it('refuses an impossible drainAt with a readable message', () => {
+    expect(problemsOf(offer({ drainAt: '2026-02-30T00:00:00Z' }))).toBe(
+      'spec.drainAt: "2026-02-30T00:00:00Z" is not an RFC 3339 time like "2026-06-01T13:00:00Z"',
+    );
+  });
+});
