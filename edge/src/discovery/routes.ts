@@ -1,6 +1,53 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
 import type { AppEnv } from '../app.js';
+import { currentCatalog } from '../catalog/cache.js';
+import { publicBaseUrl } from '../env.js';
+import { CATALOG_DOCUMENTS, catalogDocument, SCHEMA_PATH, servicesSchemaDocument, type CatalogDocumentPath, type RenderedDocument } from './documents.js';
+import { cacheControl, ifNoneMatchHits, MAX_AGE_SECONDS } from './freshness.js';
 
-// Placeholder until this part lands: fail closed.
+/**
+ * The public discovery documents (SPEC §4), mounted at `/`: GET (and HEAD, which Hono answers
+ * from the GET handler without a body) and CORS preflight for exactly these paths.
+ */
+
+const METHODS = ['GET', 'HEAD', 'OPTIONS'];
+const publicCors = cors({ origin: '*', allowMethods: METHODS, exposeHeaders: ['ETag'], maxAge: 86_400 });
+
+function serve(c: Context<AppEnv>, document: RenderedDocument, cacheControlValue: string): Response {
+  c.header('ETag', document.etag);
+  c.header('Cache-Control', cacheControlValue);
+  c.header('X-Content-Type-Options', 'nosniff');
+  if (ifNoneMatchHits(c.req.header('If-None-Match'), document.etag)) return c.body(null, 304);
+  c.header('Content-Type', document.contentType);
+  return c.body(document.body, 200);
+}
+
+async function serveCatalogDocument(c: Context<AppEnv>, path: CatalogDocumentPath): Promise<Response> {
+  const baseUrl = publicBaseUrl(c.env);
+  const nowMs = Date.now();
+  const view = await currentCatalog(c.env, nowMs);
+  if (!view) {
+    c.header('Cache-Control', 'no-store');
+    return c.json({ error: 'catalog_unavailable' }, 503);
+  }
+  const { document, nextTransitionMs } = await catalogDocument({ view, path, baseUrl, nowMs });
+  return serve(c, document, cacheControl(nowMs, nextTransitionMs));
+}
+
+function methodNotAllowed(c: Context<AppEnv>): Response {
+  c.header('Allow', METHODS.join(', '));
+  return c.json({ error: 'method_not_allowed' }, 405);
+}
+
 export const discovery = new Hono<AppEnv>();
-discovery.all('*', (c) => c.json({ error: 'not_implemented' }, 503));
+
+for (const path of Object.keys(CATALOG_DOCUMENTS) as CatalogDocumentPath[]) {
+  discovery.use(path, publicCors);
+  discovery.get(path, (c) => serveCatalogDocument(c, path));
+  discovery.all(path, methodNotAllowed);
+}
+
+discovery.use(SCHEMA_PATH, publicCors);
+discovery.get(SCHEMA_PATH, async (c) => serve(c, await servicesSchemaDocument(), `public, max-age=${MAX_AGE_SECONDS}`));
+discovery.all(SCHEMA_PATH, methodNotAllowed);

@@ -1,0 +1,38 @@
+import { offerStateAt } from '../offer-state.js';
+import type { PaymentRequirement } from '../requirement.js';
+import type { CatalogSnapshot, SnapshotOffer } from '../snapshot.js';
+
+/**
+ * The offers every discovery document lists at an instant (SPEC §4): published ones only (active or
+ * draining by the caller's clock), in (namespace, name) order whatever the snapshot's order.
+ */
+export interface ListedOffer {
+  readonly offer: SnapshotOffer;
+  readonly state: 'active' | 'draining';
+  /** Always present for a published offer; narrowed here so renderers need no re-check. */
+  readonly requirement: PaymentRequirement;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function byNamespaceThenName(a: SnapshotOffer, b: SnapshotOffer): number {
+  return compareText(a.namespace, b.namespace) || compareText(a.name, b.name);
+}
+
+export function listedOffers(snapshot: Pick<CatalogSnapshot, 'offers'>, nowMs: number): ListedOffer[] {
+  const listed: ListedOffer[] = [];
+  for (const offer of [...snapshot.offers].sort(byNamespaceThenName)) {
+    const state = offerStateAt(offer, nowMs);
+    if ((state === 'active' || state === 'draining') && offer.requirement) {
+      listed.push({ offer, state, requirement: offer.requirement });
+    }
+  }
+  return listed;
+}
+
+/** `baseUrl` (no trailing slash) + an offer path or document path. */
+export function absoluteUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}${path}`;
+}

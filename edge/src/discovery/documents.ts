@@ -1,0 +1,103 @@
+import { drainEndsAtMs, type CatalogSnapshot } from '../../../core/index.js';
+import { renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
+import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
+import { renderSkillMarkdown } from '../../../core/render/skill-md.js';
+import type { CatalogView } from '../catalog/view.js';
+
+/**
+ * The discovery documents as this isolate serves them: each rendered once per (snapshot, drain
+ * epoch) into the view's memo, with its strong ETag computed once from the exact bytes.
+ */
+
+export const JSON_TYPE = 'application/json';
+export const MARKDOWN_TYPE = 'text/markdown; charset=utf-8';
+
+export interface RenderedDocument {
+  readonly body: string;
+  readonly contentType: string;
+  /** Quoted strong entity tag of `body`. */
+  readonly etag: string;
+}
+
+type RenderParams = { snapshot: CatalogSnapshot; baseUrl: string; nowMs: number };
+
+export const CATALOG_DOCUMENTS = {
+  '/api/services.json': { contentType: JSON_TYPE, render: (p: RenderParams) => serializeServicesDocument(renderServicesDocument(p)) },
+  '/skill.md': { contentType: MARKDOWN_TYPE, render: (p: RenderParams) => renderSkillMarkdown(p) },
+  '/.well-known/agent-registration.json': {
+    contentType: JSON_TYPE,
+    render: (p: RenderParams) => serializeRegistrationDocument(renderRegistrationDocument(p)),
+  },
+} as const;
+export type CatalogDocumentPath = keyof typeof CATALOG_DOCUMENTS;
+
+export const SCHEMA_PATH = '/api/services.schema.json';
+
+async function strongEtag(body: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body));
+  const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `"${hex}"`;
+}
+
+async function withEtag(body: string, contentType: string): Promise<RenderedDocument> {
+  return { body, contentType, etag: await strongEtag(body) };
+}
+
+/** Distinct drain deadlines of the snapshot, ascending; sorted once per view. */
+function drainDeadlines(view: CatalogView): readonly number[] {
+  return view.memo('discovery:deadlines', () => {
+    const deadlines = new Set<number>();
+    for (const offer of view.snapshot.offers) {
+      const endsAt = drainEndsAtMs(offer);
+      if (endsAt !== undefined) deadlines.add(endsAt);
+    }
+    return [...deadlines].sort((a, b) => a - b);
+  });
+}
+
+/** Index of the first deadline after `nowMs` (binary search): it names the drain epoch. */
+function epochAt(deadlines: readonly number[], nowMs: number): number {
+  let low = 0;
+  let high = deadlines.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((deadlines[mid] ?? Infinity) <= nowMs) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+export interface ServedDocument {
+  readonly document: RenderedDocument;
+  /** The next drain deadline after now, when any: responses must not stay fresh past it. */
+  readonly nextTransitionMs: number | undefined;
+}
+
+/** One slot per document and view: it holds only the current epoch's render, so memory stays bounded. */
+interface DocumentSlot {
+  key: string;
+  document: Promise<RenderedDocument> | undefined;
+}
+
+/** The document for `path` at `nowMs`; a passing deadline starts a new epoch, hence a fresh render. */
+export async function catalogDocument(params: { view: CatalogView; path: CatalogDocumentPath; baseUrl: string; nowMs: number }): Promise<ServedDocument> {
+  const { view, path, baseUrl, nowMs } = params;
+  const deadlines = drainDeadlines(view);
+  const epoch = epochAt(deadlines, nowMs);
+  const slot = view.memo<DocumentSlot>(`discovery:${path}`, () => ({ key: '', document: undefined }));
+  const key = `${baseUrl} ${epoch}`;
+  if (slot.key !== key || slot.document === undefined) {
+    const spec = CATALOG_DOCUMENTS[path];
+    slot.document = withEtag(spec.render({ snapshot: view.snapshot, baseUrl, nowMs }), spec.contentType);
+    slot.key = key;
+  }
+  return { document: await slot.document, nextTransitionMs: deadlines[epoch] };
+}
+
+let schemaDocument: Promise<RenderedDocument> | undefined;
+
+/** The services JSON Schema: static, so built once per isolate. */
+export function servicesSchemaDocument(): Promise<RenderedDocument> {
+  schemaDocument ??= withEtag(servicesJsonSchema(), JSON_TYPE);
+  return schemaDocument;
+}
