@@ -1,4 +1,137 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
+import type { Env } from '../env.js';
+import { facilitatorClientFromEnv, type SettleOutcome } from './facilitator-client.js';
+import { gateSettings } from './settings.js';
 
-// Placeholder until this part lands.
-export class NonceLedger extends DurableObject {}
+/**
+ * The replay guard (SPEC §5 step 4): one SQLite Durable Object per payer, one row per signed
+ * authorization `(chainId, asset, from, nonce)`. Every method runs without an await between its
+ * read and its write, so each transition is atomic.
+ *
+ *   claimed  ─release→ released ─claim→ claimed
+ *   claimed  ─consume→ consumed  (written BEFORE the request goes to the origin)
+ *   consumed ─settled→ settled   (tx hash kept)
+ *   consumed ─pending→ pending   ─alarm re-asks /settle→ settled | consumed
+ */
+export type LedgerState = 'claimed' | 'released' | 'consumed' | 'settled' | 'pending';
+export type ClaimResult = { ok: true } | { ok: false; state: Exclude<LedgerState, 'released'> };
+
+/** Rows live this long past the authorization's `validBefore` (clock skew between edge and chain). */
+export const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
+export const FIRST_RETRY_MS = 1000;
+export const MAX_RETRY_MS = 5 * 60 * 1000;
+
+const ALREADY_USED = /nonce_already_used|already.?used|authorization.?is.?used/i;
+
+interface Row {
+  state: LedgerState;
+  attempts: number;
+  request: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+export class NonceLedger extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS authorizations (
+      key TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at INTEGER NOT NULL, tx TEXT,
+      request TEXT, attempts INTEGER NOT NULL DEFAULT 0, retry_at INTEGER, updated_at INTEGER NOT NULL)`);
+    this.sql.exec('CREATE INDEX IF NOT EXISTS authorizations_expiry ON authorizations (expires_at)');
+  }
+
+  private row(key: string): Row | undefined {
+    return this.sql.exec<Row>('SELECT state, attempts, request FROM authorizations WHERE key = ?', key).toArray()[0];
+  }
+
+  private move(key: string, from: readonly LedgerState[], to: LedgerState, extra: { tx?: string | null; request?: string | null; retryAt?: number | null } = {}): boolean {
+    const row = this.row(key);
+    if (!row || !from.includes(row.state)) return false;
+    this.sql.exec(
+      'UPDATE authorizations SET state = ?, tx = COALESCE(?, tx), request = ?, retry_at = ?, updated_at = ? WHERE key = ?',
+      to, extra.tx ?? null, extra.request ?? (to === 'pending' ? row.request : null), extra.retryAt ?? null, Date.now(), key,
+    );
+    return true;
+  }
+
+  /** Atomically claim an authorization; a released one may be claimed again. */
+  async claim(key: string, validBeforeMs: number): Promise<ClaimResult> {
+    const row = this.row(key);
+    if (row && row.state !== 'released') return { ok: false, state: row.state };
+    const expiresAt = validBeforeMs + EXPIRY_MARGIN_MS;
+    this.sql.exec(
+      `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, 'claimed', ?, ?)
+       ON CONFLICT(key) DO UPDATE SET state = 'claimed', expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+      key, expiresAt, Date.now(),
+    );
+    await this.scheduleAlarm();
+    return { ok: true };
+  }
+
+  /** Give a claim back; only possible while the request never went to the origin. */
+  release(key: string): boolean {
+    return this.move(key, ['claimed'], 'released');
+  }
+
+  /** Called before forwarding: from here on the authorization is never forwarded again. */
+  consume(key: string): boolean {
+    return this.move(key, ['claimed'], 'consumed');
+  }
+
+  settled(key: string, transaction: string | null): boolean {
+    return this.move(key, ['consumed', 'pending'], 'settled', { tx: transaction });
+  }
+
+  /** `/settle` outcome unknown: keep the request (the facilitator body, as JSON) and re-ask the facilitator in the background. */
+  async pending(key: string, requestJson: string): Promise<boolean> {
+    const moved = this.move(key, ['consumed'], 'pending', { request: requestJson, retryAt: Date.now() + FIRST_RETRY_MS });
+    if (moved) await this.scheduleAlarm();
+    return moved;
+  }
+
+  state(key: string): LedgerState | undefined {
+    return this.row(key)?.state;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec("DELETE FROM authorizations WHERE expires_at < ?", now);
+    const due = this.sql.exec<{ key: string }>("SELECT key FROM authorizations WHERE state = 'pending' AND retry_at <= ? LIMIT 20", now).toArray();
+    for (const { key } of due) await this.resolvePending(key);
+    await this.scheduleAlarm();
+  }
+
+  private async resolvePending(key: string): Promise<void> {
+    const row = this.row(key);
+    if (!row || row.state !== 'pending' || !row.request) return;
+    const request = JSON.parse(row.request) as FacilitatorRequest;
+    let outcome: SettleOutcome;
+    try {
+      outcome = await facilitatorClientFromEnv(this.env, gateSettings(this.env)).settle(request);
+    } catch (error) {
+      outcome = { kind: 'unknown', detail: String(error) };
+    }
+    const log = { level: 'info', msg: 'pending settlement re-asked', outcome: outcome.kind };
+    if (outcome.kind === 'success') this.settled(key, outcome.transaction);
+    // The authorization was executed on chain (most likely by our first /settle) but we never saw the tx.
+    else if (outcome.kind === 'failure' && ALREADY_USED.test(outcome.reason)) this.settled(key, null);
+    else if (outcome.kind === 'failure') this.move(key, ['pending'], 'consumed');
+    else {
+      const backoff = Math.min(FIRST_RETRY_MS * 2 ** (row.attempts + 1), MAX_RETRY_MS);
+      this.sql.exec('UPDATE authorizations SET attempts = attempts + 1, retry_at = ? WHERE key = ?', Date.now() + backoff, key);
+    }
+    console.log(JSON.stringify(outcome.kind === 'failure' ? { ...log, reason: outcome.reason } : log));
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.sql
+      .exec<{ at: number | null }>("SELECT MIN(at) AS at FROM (SELECT MIN(expires_at) AS at FROM authorizations UNION ALL SELECT MIN(retry_at) FROM authorizations WHERE state = 'pending')")
+      .toArray()[0]?.at;
+    if (next === null || next === undefined) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || next < current) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+}

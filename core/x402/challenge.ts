@@ -1,0 +1,96 @@
+import type { PaymentRequirement } from '../requirement.js';
+import { encodeBase64Json } from './base64-json.js';
+
+/**
+ * The two 402 challenges of SPEC §5 step 1, built from ONE requirement so both generations are
+ * offered the same deal: the v1 JSON body and the v2 `PAYMENT-REQUIRED` header.
+ */
+export interface V1Requirement {
+  scheme: 'exact';
+  network: string;
+  maxAmountRequired: string;
+  resource: string;
+  description: string;
+  mimeType: string;
+  payTo: string;
+  maxTimeoutSeconds: number;
+  asset: string;
+  extra: { name: string; version: string };
+}
+
+export interface V2Requirement {
+  scheme: 'exact';
+  network: string;
+  amount: string;
+  asset: string;
+  payTo: string;
+  maxTimeoutSeconds: number;
+  extra: { name: string; version: string };
+}
+
+export interface V1Challenge {
+  x402Version: 1;
+  error: string;
+  accepts: V1Requirement[];
+}
+
+export interface V2Challenge {
+  x402Version: 2;
+  error: string;
+  resource: { url: string; description: string; mimeType: string };
+  accepts: V2Requirement[];
+}
+
+export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
+
+function extra(requirement: PaymentRequirement): { name: string; version: string } {
+  return { name: requirement.asset.eip712Domain.name, version: requirement.asset.eip712Domain.version };
+}
+
+/** The v1 requirement, or undefined for a chain without a v1 network name (v2 clients only). */
+export function v1Requirement(requirement: PaymentRequirement, resourceUrl: string): V1Requirement | undefined {
+  if (requirement.v1Network === undefined) return undefined;
+  return {
+    scheme: requirement.scheme,
+    network: requirement.v1Network,
+    maxAmountRequired: requirement.amount,
+    resource: resourceUrl,
+    description: requirement.description,
+    mimeType: requirement.mimeType,
+    payTo: requirement.payTo,
+    maxTimeoutSeconds: requirement.maxTimeoutSeconds,
+    asset: requirement.asset.address,
+    extra: extra(requirement),
+  };
+}
+
+export function v2Requirement(requirement: PaymentRequirement): V2Requirement {
+  return {
+    scheme: requirement.scheme,
+    network: requirement.network,
+    amount: requirement.amount,
+    asset: requirement.asset.address,
+    payTo: requirement.payTo,
+    maxTimeoutSeconds: requirement.maxTimeoutSeconds,
+    extra: extra(requirement),
+  };
+}
+
+export interface Challenges {
+  v1: V1Challenge;
+  v2: V2Challenge;
+  /** Value of the `PAYMENT-REQUIRED` header: base64 of `v2`. */
+  header: string;
+}
+
+export function buildChallenges(params: { requirement: PaymentRequirement; resourceUrl: string; error: string }): Challenges {
+  const { requirement, resourceUrl, error } = params;
+  const v1 = v1Requirement(requirement, resourceUrl);
+  const v2: V2Challenge = {
+    x402Version: 2,
+    error,
+    resource: { url: resourceUrl, description: requirement.description, mimeType: requirement.mimeType },
+    accepts: [v2Requirement(requirement)],
+  };
+  return { v1: { x402Version: 1, error, accepts: v1 ? [v1] : [] }, v2, header: encodeBase64Json(v2) };
+}

@@ -1,0 +1,47 @@
+import type { PaymentRequirement } from '../requirement.js';
+import { v2Requirement } from './challenge.js';
+import type { AcceptedRequirement, PaymentPayload } from './payment-header.js';
+import { GATE_REASONS, X402_REASONS, type LocalRejectReason } from './reasons.js';
+
+/**
+ * Does the payment answer the requirement we advertised (SPEC §5 step 3)? v2: `accepted` must
+ * equal the advertised v2 requirement (its `extra` may add keys); v1: scheme and network match.
+ */
+export type MatchResult = { ok: true } | { ok: false; reason: LocalRejectReason };
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && deepEqual(ra[k], rb[k]));
+}
+
+function matchAccepted(accepted: AcceptedRequirement, requirement: PaymentRequirement): MatchResult {
+  const advertised = v2Requirement(requirement);
+  if (accepted.scheme !== advertised.scheme) return { ok: false, reason: X402_REASONS.invalidScheme };
+  if (accepted.network !== advertised.network) return { ok: false, reason: X402_REASONS.networkMismatch };
+  if (accepted.amount !== advertised.amount) return { ok: false, reason: X402_REASONS.valueMismatch };
+  if (accepted.payTo !== advertised.payTo) return { ok: false, reason: X402_REASONS.recipientMismatch };
+  const given = accepted.extra ?? {};
+  if (!deepEqual(given['name'], advertised.extra.name)) return { ok: false, reason: X402_REASONS.tokenNameMismatch };
+  if (!deepEqual(given['version'], advertised.extra.version)) return { ok: false, reason: X402_REASONS.tokenVersionMismatch };
+  if (accepted.asset !== advertised.asset || accepted.maxTimeoutSeconds !== advertised.maxTimeoutSeconds) {
+    return { ok: false, reason: GATE_REASONS.requirementsMismatch };
+  }
+  return { ok: true };
+}
+
+export function matchPayment(payment: PaymentPayload, requirement: PaymentRequirement): MatchResult {
+  if (payment.x402Version === 2) return matchAccepted(payment.accepted, requirement);
+  if (payment.scheme !== requirement.scheme) return { ok: false, reason: X402_REASONS.invalidScheme };
+  // A chain without a v1 name has no v1 network a v1 payment could name.
+  if (requirement.v1Network === undefined || payment.network !== requirement.v1Network) {
+    return { ok: false, reason: X402_REASONS.networkMismatch };
+  }
+  return { ok: true };
+}

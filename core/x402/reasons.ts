@@ -1,0 +1,47 @@
+/**
+ * Reason codes in x402's own vocabulary (the strings `@x402/evm` 2.27's exact-EVM facilitator
+ * returns), so buyers' clients and dashboards see the same words whoever rejected the payment.
+ */
+export const X402_REASONS = {
+  invalidScheme: 'invalid_exact_evm_scheme',
+  networkMismatch: 'invalid_exact_evm_network_mismatch',
+  recipientMismatch: 'invalid_exact_evm_recipient_mismatch',
+  invalidSignature: 'invalid_exact_evm_signature',
+  validBeforeExpired: 'invalid_exact_evm_payload_authorization_valid_before',
+  validAfterInFuture: 'invalid_exact_evm_payload_authorization_valid_after',
+  /** v2 facilitators: `authorization.value` differs from `amount`. */
+  valueMismatch: 'invalid_exact_evm_payload_authorization_value_mismatch',
+  /** v1 facilitators: `authorization.value` differs from `maxAmountRequired`. */
+  valueMismatchV1: 'invalid_exact_evm_authorization_value',
+  tokenNameMismatch: 'invalid_exact_evm_token_name_mismatch',
+  tokenVersionMismatch: 'invalid_exact_evm_token_version_mismatch',
+  nonceAlreadyUsed: 'invalid_exact_evm_nonce_already_used',
+  paymentRequired: 'payment_required',
+} as const;
+
+/**
+ * Codes x402 has no word for. `@x402/core` answers a v2 `accepted` that matches no advertised
+ * requirement with free text ("No matching payment requirements"); we give it a stable code.
+ */
+export const GATE_REASONS = {
+  invalidPaymentHeader: 'invalid_payment_header',
+  requirementsMismatch: 'payment_requirements_mismatch',
+  settlementUnknown: 'settlement_unknown',
+  facilitatorUnreachable: 'facilitator_unreachable',
+} as const;
+
+export type LocalRejectReason =
+  | (typeof X402_REASONS)[Exclude<keyof typeof X402_REASONS, 'paymentRequired' | 'nonceAlreadyUsed'>]
+  | typeof GATE_REASONS.requirementsMismatch;
+
+const CODE = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const MAX_FREE_TEXT = 200;
+
+/**
+ * A facilitator's reason on its way to a body or header: codes pass through untouched (even ones
+ * we do not know), free text is cut to 200 characters.
+ */
+export function facilitatorReasonForBuyer(reason: string): string {
+  if (CODE.test(reason)) return reason;
+  return reason.length <= MAX_FREE_TEXT ? reason : reason.slice(0, MAX_FREE_TEXT);
+}

@@ -1,0 +1,136 @@
+import type { PaymentRequirement } from '../../../core/requirement.js';
+import { checkAuthorization, type AuthorizationCheck } from '../../../core/x402/eip3009.js';
+import { matchPayment } from '../../../core/x402/match.js';
+import type { PaymentPayload } from '../../../core/x402/payment-header.js';
+import { GATE_REASONS, X402_REASONS } from '../../../core/x402/reasons.js';
+import { authorizationKey, facilitatorRequest, type FacilitatorRequest } from '../../../core/x402/settlement.js';
+import type { Env } from '../env.js';
+import type { GateEvent } from '../metrics/recorder.js';
+import { facilitatorClientFromEnv, type FacilitatorClient } from './facilitator-client.js';
+import { ledgerFor } from './ledger-client.js';
+import { forwardToOrigin } from './origin.js';
+import { challengeResponse, jsonResponse, passThrough, type RouteContext } from './responses.js';
+import { readOriginBody, settlePayment } from './settle.js';
+import type { GateSettings } from './settings.js';
+import type { GateOptions } from './routes.js';
+
+/** One paid request on its way through steps 3–7 of SPEC §5. */
+export interface Charge {
+  readonly request: Request;
+  readonly env: Env;
+  readonly route: RouteContext;
+  readonly requirement: PaymentRequirement;
+  readonly resourceUrl: string;
+  readonly settings: GateSettings;
+  readonly options: GateOptions;
+  record(event: GateEvent, reason?: string): void;
+}
+
+/** A refused payment: 402 re-challenge whose `error` names the reason. */
+export function refuse(g: Charge, reason: string, extra: Record<string, string> = {}): Response {
+  g.record('payment_failed', reason);
+  g.record('payment_required');
+  return challengeResponse(g.route, g.requirement, g.resourceUrl, reason, extra);
+}
+
+/** Step 3: the payment answers our requirement and its authorization checks out, locally. */
+export async function checkLocally(g: Charge, payment: PaymentPayload): Promise<AuthorizationCheck> {
+  const matched = matchPayment(payment, g.requirement);
+  if (!matched.ok) return matched;
+  return checkAuthorization({
+    payload: payment.payload,
+    requirement: g.requirement,
+    x402Version: payment.x402Version,
+    nowSeconds: Math.floor(Date.now() / 1000),
+    // Without a facilitator's /verify nobody could check a smart-wallet signature.
+    acceptUnverifiedContractSignatures: g.settings.verifyMode === 'facilitator',
+  });
+}
+
+function validBeforeMs(payment: PaymentPayload): number {
+  const seconds = BigInt(payment.payload.authorization.validBefore);
+  return seconds > BigInt(Math.floor(Number.MAX_SAFE_INTEGER / 1000)) ? Number.MAX_SAFE_INTEGER : Number(seconds) * 1000;
+}
+
+async function bestEffort(what: string, action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: `nonce ledger: ${what} failed`, error: String(error) }));
+  }
+}
+
+/** Steps 4–5: claim the authorization, then ask the facilitator (unless VERIFY_MODE=local). */
+export async function claimAndServe(g: Charge, payment: PaymentPayload, payer: string): Promise<Response> {
+  const key = authorizationKey(g.requirement, payment);
+  const ledger = ledgerFor(g.env, payment);
+  const claim = await ledger.claim(key, validBeforeMs(payment));
+  if (!claim.ok) {
+    if (claim.state === 'pending') return settlementUnknown(g);
+    return refuse(g, X402_REASONS.nonceAlreadyUsed);
+  }
+  const request = facilitatorRequest(payment, g.requirement, g.resourceUrl);
+  const facilitator = facilitatorClientFromEnv(g.env, g.settings, g.options.facilitatorHeaders);
+  if (g.settings.verifyMode === 'facilitator') {
+    const verified = await facilitator.verify(request);
+    if (verified.kind !== 'valid') {
+      await bestEffort('release', () => ledger.release(key));
+      if (verified.kind === 'invalid') return refuse(g, verified.reason);
+      console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: verified.detail }));
+      g.record('payment_failed', GATE_REASONS.facilitatorUnreachable);
+      return jsonResponse(503, { error: 'facilitator_unreachable', reason: GATE_REASONS.facilitatorUnreachable, retriable: true }, g.route);
+    }
+  }
+  g.record('payment_verified');
+  // Written before the origin sees the request: a forwarded authorization is never forwarded again.
+  if (!(await ledger.consume(key))) return refuse(g, X402_REASONS.nonceAlreadyUsed);
+  return forwardAndSettle(g, { payment, payer, key, request, facilitator });
+}
+
+function settlementUnknown(g: Charge): Response {
+  g.record('payment_failed', GATE_REASONS.settlementUnknown);
+  return jsonResponse(503, { error: 'settlement_unknown', reason: GATE_REASONS.settlementUnknown, retriable: false }, g.route);
+}
+
+interface Verified {
+  payment: PaymentPayload;
+  payer: string;
+  key: string;
+  request: FacilitatorRequest;
+  facilitator: FacilitatorClient;
+}
+
+/** Steps 6–7: forward, then settle only after the origin answered < 400. */
+async function forwardAndSettle(g: Charge, v: Verified): Promise<Response> {
+  const origin = await forwardToOrigin({ request: g.request, payer: v.payer, env: g.env, originUrl: g.settings.originUrl, timeoutMs: g.settings.originTimeoutMs });
+  if (origin.kind !== 'response') {
+    const reason = origin.kind === 'timeout' ? 'origin_timeout' : 'origin_unreachable';
+    g.record('payment_failed', reason);
+    return jsonResponse(origin.kind === 'timeout' ? 504 : 502, { error: reason }, g.route);
+  }
+  const response = origin.response;
+  if (response.status >= 400) {
+    origin.deadline.clear();
+    g.record('payment_failed', 'origin_error');
+    return passThrough(response, g.route, response.body);
+  }
+  const body = await readOriginBody(response, origin.deadline);
+  if (!body.ok) {
+    const reason = body.timedOut ? 'origin_timeout' : 'origin_unreachable';
+    g.record('payment_failed', reason);
+    return jsonResponse(body.timedOut ? 504 : 502, { error: reason }, g.route);
+  }
+  const ledger = ledgerFor(g.env, v.payment);
+  const settlement = await settlePayment({ facilitator: v.facilitator, request: v.request, payment: v.payment, requirement: g.requirement, payer: v.payer });
+  const { outcome } = settlement;
+  if (outcome.kind === 'success') {
+    await bestEffort('settled', () => ledger.settled(v.key, outcome.transaction));
+    g.record('charged');
+    return passThrough(response, g.route, body.body, settlement.receiptHeader);
+  }
+  if (body.body instanceof ReadableStream) await body.body.cancel().catch(() => undefined);
+  if (outcome.kind === 'failure') return refuse(g, outcome.reason, settlement.receiptHeader);
+  await bestEffort('pending', () => ledger.pending(v.key, JSON.stringify(v.request)));
+  console.warn(JSON.stringify({ level: 'warn', msg: 'settlement outcome unknown; resolving in the background', detail: outcome.detail }));
+  return settlementUnknown(g);
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { facilitatorReasonForBuyer } from '../../../core/x402/reasons.js';
+import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
+import type { Env } from '../env.js';
+
+/**
+ * The x402 facilitator over HTTP (`POST /verify`, `POST /settle`). Every call has its own
+ * timeout; failures become values the gate maps to statuses in one place.
+ */
+
+/** Extra headers per call, e.g. a short-lived CDP JWT minted for this exact request. */
+export type FacilitatorHeaderProvider = (call: { operation: 'verify' | 'settle'; url: string; body: string }) => Promise<Record<string, string>> | Record<string, string>;
+
+export type VerifyOutcome =
+  | { kind: 'valid'; payer?: string }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'unreachable'; detail: string };
+
+export type SettleOutcome =
+  | { kind: 'success'; transaction: string; network?: string; payer?: string }
+  | { kind: 'failure'; reason: string; transaction?: string }
+  | { kind: 'unknown'; detail: string };
+
+const VerifyResponse = z.object({
+  isValid: z.boolean(),
+  invalidReason: z.string().nullish(),
+  invalidMessage: z.string().nullish(),
+  payer: z.string().nullish(),
+});
+
+const SettleResponse = z.object({
+  success: z.boolean(),
+  errorReason: z.string().nullish(),
+  errorMessage: z.string().nullish(),
+  transaction: z.string().nullish(),
+  network: z.string().nullish(),
+  payer: z.string().nullish(),
+});
+
+/** x402's word for "submitted, outcome not known yet". */
+const SETTLEMENT_PENDING = 'settlement_pending';
+
+export interface FacilitatorClient {
+  verify(request: FacilitatorRequest): Promise<VerifyOutcome>;
+  settle(request: FacilitatorRequest): Promise<SettleOutcome>;
+}
+
+export interface FacilitatorClientOptions {
+  url: string;
+  timeoutMs: number;
+  /** Static `Authorization: Bearer …` (secret FACILITATOR_AUTH_TOKEN). */
+  authToken?: string | undefined;
+  headers?: FacilitatorHeaderProvider | undefined;
+}
+
+type Posted = { ok: true; status: number; json: unknown } | { ok: false; detail: string };
+
+async function post(options: FacilitatorClientOptions, operation: 'verify' | 'settle', request: FacilitatorRequest): Promise<Posted> {
+  const url = `${options.url}/${operation}`;
+  const body = JSON.stringify(request);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  try {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (options.authToken) headers['authorization'] = `Bearer ${options.authToken}`;
+    Object.assign(headers, await options.headers?.({ operation, url, body }));
+    const response = await fetch(url, { method: 'POST', headers, body, signal: controller.signal });
+    const text = await response.text();
+    if (response.status >= 500) return { ok: false, detail: `HTTP ${response.status}` };
+    try {
+      return { ok: true, status: response.status, json: JSON.parse(text) as unknown };
+    } catch {
+      return { ok: false, detail: `HTTP ${response.status}, body is not JSON` };
+    }
+  } catch (error) {
+    return { ok: false, detail: controller.signal.aborted ? `no answer within ${options.timeoutMs} ms` : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createFacilitatorClient(options: FacilitatorClientOptions): FacilitatorClient {
+  return {
+    async verify(request) {
+      const posted = await post(options, 'verify', request);
+      if (!posted.ok) return { kind: 'unreachable', detail: posted.detail };
+      const parsed = VerifyResponse.safeParse(posted.json);
+      if (!parsed.success) return { kind: 'unreachable', detail: `HTTP ${posted.status}, not a verify response` };
+      const answer = parsed.data;
+      if (answer.isValid && posted.status < 300) return answer.payer ? { kind: 'valid', payer: answer.payer } : { kind: 'valid' };
+      const reason = answer.invalidReason ?? answer.invalidMessage ?? `verify_rejected_http_${posted.status}`;
+      return { kind: 'invalid', reason: facilitatorReasonForBuyer(reason) };
+    },
+    async settle(request) {
+      const posted = await post(options, 'settle', request);
+      if (!posted.ok) return { kind: 'unknown', detail: posted.detail };
+      const parsed = SettleResponse.safeParse(posted.json);
+      if (!parsed.success) return { kind: 'unknown', detail: `HTTP ${posted.status}, not a settle response` };
+      const answer = parsed.data;
+      if (answer.success && answer.transaction && posted.status < 300) {
+        return { kind: 'success', transaction: answer.transaction, ...(answer.network ? { network: answer.network } : {}), ...(answer.payer ? { payer: answer.payer } : {}) };
+      }
+      if (answer.success || answer.errorReason === SETTLEMENT_PENDING) return { kind: 'unknown', detail: 'settlement not confirmed' };
+      const reason = facilitatorReasonForBuyer(answer.errorReason ?? answer.errorMessage ?? `settle_failed_http_${posted.status}`);
+      return answer.transaction ? { kind: 'failure', reason, transaction: answer.transaction } : { kind: 'failure', reason };
+    },
+  };
+}
+
+export function facilitatorClientFromEnv(env: Env, settings: { facilitatorUrl: string; facilitatorTimeoutMs: number }, headers?: FacilitatorHeaderProvider): FacilitatorClient {
+  return createFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs, authToken: env.FACILITATOR_AUTH_TOKEN, headers });
+}

@@ -1,0 +1,63 @@
+import { formatHttpDate } from '../../../core/time.js';
+import { drainEndsAtMs } from '../../../core/offer-state.js';
+import type { PaymentRequirement } from '../../../core/requirement.js';
+import type { SnapshotOffer } from '../../../core/snapshot.js';
+import { buildChallenges, PAYMENT_REQUIRED_HEADER } from '../../../core/x402/challenge.js';
+import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from '../../../core/x402/payment-header.js';
+import { RECEIPT_HEADER_V1, RECEIPT_HEADER_V2 } from '../../../core/x402/settlement.js';
+
+/** Every response the gate writes itself, and the headers every paid-route response carries. */
+
+export const EXPOSED_HEADERS = `${PAYMENT_REQUIRED_HEADER}, ${RECEIPT_HEADER_V2}, ${RECEIPT_HEADER_V1}`;
+const ALLOWED_REQUEST_HEADERS = [PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER, 'Content-Type', 'Authorization', 'Accept', 'Access-Control-Expose-Headers'];
+
+/** The context of one paid route: where the catalog is and whether the offer drains. */
+export interface RouteContext {
+  readonly baseUrl: string;
+  readonly offer: SnapshotOffer;
+  readonly draining: boolean;
+}
+
+/** SPEC §5: Link to the catalog, exposed payment headers, and Sunset while draining. */
+export function applyRouteHeaders(headers: Headers, route: RouteContext): void {
+  headers.set('Link', `<${route.baseUrl}/api/services.json>; rel="service-catalog"`);
+  headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+  if (!headers.has('Access-Control-Allow-Origin')) headers.set('Access-Control-Allow-Origin', '*');
+  const endsAt = drainEndsAtMs(route.offer);
+  if (route.draining && endsAt !== undefined) headers.set('Sunset', formatHttpDate(endsAt));
+}
+
+export function jsonResponse(status: number, body: unknown, route?: RouteContext, extra: Record<string, string> = {}): Response {
+  const headers = new Headers({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra });
+  if (route) applyRouteHeaders(headers, route);
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** 402 with both challenges; `error` is "payment_required" or the reason a payment was refused. */
+export function challengeResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
+  const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
+  return jsonResponse(402, v1, route, { [PAYMENT_REQUIRED_HEADER]: header, ...extra });
+}
+
+export function preflightResponse(request: Request, route: RouteContext): Response {
+  const requested = request.headers.get('Access-Control-Request-Headers');
+  const allowed = requested ? `${ALLOWED_REQUEST_HEADERS.join(', ')}, ${requested}` : ALLOWED_REQUEST_HEADERS.join(', ');
+  const headers = new Headers({
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': allowed,
+    'Access-Control-Max-Age': '600',
+  });
+  applyRouteHeaders(headers, route);
+  return new Response(null, { status: 204, headers });
+}
+
+/** An origin response on its way to the buyer, with the route headers added. */
+export function passThrough(response: Response, route: RouteContext, body: BodyInit | null, extra: Record<string, string> = {}): Response {
+  const headers = new Headers(response.headers);
+  // The runtime sets the length of what we actually send (a buffered body may have been decoded).
+  headers.delete('Content-Length');
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  applyRouteHeaders(headers, route);
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}

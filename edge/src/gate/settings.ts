@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { ConfigError, settingSchemas, type Env } from '../env.js';
+
+/** The gate's settings, parsed once per request from wrangler vars and secrets. */
+export type VerifyMode = 'facilitator' | 'local';
+
+export interface GateSettings {
+  readonly originUrl: string;
+  readonly originTimeoutMs: number;
+  readonly facilitatorUrl: string;
+  readonly facilitatorTimeoutMs: number;
+  readonly verifyMode: VerifyMode;
+}
+
+export const DEFAULT_ORIGIN_TIMEOUT_MS = 120_000;
+export const DEFAULT_FACILITATOR_TIMEOUT_MS = 10_000;
+
+const timeoutMs = z.coerce.number().int().min(1).max(3_600_000);
+
+function required(setting: 'ORIGIN_URL' | 'FACILITATOR_URL', value: string | undefined): string {
+  if (!value) throw new ConfigError(setting, 'is not set');
+  return settingSchemas.parseSetting(setting, settingSchemas.absoluteHttpUrl, value);
+}
+
+export function gateSettings(env: Env): GateSettings {
+  const mode = env.VERIFY_MODE ?? 'facilitator';
+  if (mode !== 'facilitator' && mode !== 'local') throw new ConfigError('VERIFY_MODE', 'must be "facilitator" or "local"');
+  return {
+    originUrl: required('ORIGIN_URL', env.ORIGIN_URL),
+    originTimeoutMs: settingSchemas.parseSetting('ORIGIN_TIMEOUT_MS', timeoutMs, env.ORIGIN_TIMEOUT_MS ?? DEFAULT_ORIGIN_TIMEOUT_MS),
+    facilitatorUrl: required('FACILITATOR_URL', env.FACILITATOR_URL),
+    facilitatorTimeoutMs: settingSchemas.parseSetting('FACILITATOR_TIMEOUT_MS', timeoutMs, env.FACILITATOR_TIMEOUT_MS ?? DEFAULT_FACILITATOR_TIMEOUT_MS),
+    verifyMode: mode,
+  };
+}
