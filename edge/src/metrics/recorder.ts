@@ -1,0 +1,134 @@
+import { resolveNetwork, type SnapshotOffer } from '../../../core/index.js';
+import type { Env } from '../env.js';
+import { metricsStore } from './store-client.js';
+import { GAUGE_METRICS, MAX_BATCH_SERIES, REASONS_METRIC, normalizeReason, seriesKey, type MetricName, type SeriesDelta } from './series.js';
+
+/**
+ * Per-isolate payment counters (SPEC §8). The gate calls `recordGateEvent` at each decision; the
+ * counts accumulate in memory and are flushed to the MetricsStore Durable Object in the background
+ * (`ctx.waitUntil`), at most one flush at a time, about once a second or sooner on a size threshold.
+ * Nothing here is ever awaited on a request's path.
+ */
+export interface OfferLabels {
+  offer_namespace: string;
+  offer_name: string;
+  chain: string;
+  asset_symbol: string;
+}
+
+export type GateEvent = 'request' | 'payment_required' | 'payment_verified' | 'payment_failed' | 'charged';
+
+export const FLUSH_INTERVAL_MS = 1000;
+/** Flush without waiting for the interval once this many series are pending. */
+export const FLUSH_SERIES_THRESHOLD = 512;
+/** A background flush loop gives up after this many rounds; the next event restarts it. */
+const MAX_FLUSH_ROUNDS = 5;
+
+export function offerLabels(offer: SnapshotOffer): OfferLabels {
+  return {
+    offer_namespace: offer.namespace,
+    offer_name: offer.name,
+    chain: offer.requirement?.network ?? resolveNetwork(offer.network)?.caip2 ?? offer.network,
+    asset_symbol: offer.requirement?.asset.symbol ?? 'unknown',
+  };
+}
+
+const EVENT_METRIC: Record<GateEvent, MetricName> = {
+  request: 'obol_x402_verifier_requests_total',
+  payment_required: 'obol_x402_verifier_payment_required_total',
+  payment_verified: 'obol_x402_verifier_payment_verified_total',
+  payment_failed: 'obol_x402_verifier_payment_failed_total',
+  charged: 'obol_x402_verifier_charged_requests_total',
+};
+
+interface WaitUntil {
+  waitUntil(p: Promise<unknown>): void;
+}
+
+// Module state lives as long as the isolate.
+let pending = new Map<string, SeriesDelta>();
+let lastFlushMs = 0;
+/** A store call is running; never two at once. */
+let sending = false;
+/** Some request's waitUntil holds the timed flush loop. */
+let timerArmed = false;
+
+function add(delta: SeriesDelta): void {
+  const key = seriesKey(delta);
+  const seen = pending.get(key);
+  if (!seen) pending.set(key, { ...delta, labels: { ...delta.labels } });
+  else seen.value = GAUGE_METRICS.has(delta.metric) ? Math.max(seen.value, delta.value) : seen.value + delta.value;
+}
+
+function labelValue(value: string, max: number): string {
+  return value === '' ? 'unknown' : value.slice(0, max);
+}
+
+export function recordGateEvent(env: Env, ctx: WaitUntil, labels: OfferLabels, event: GateEvent, reason?: string): void {
+  // Clamped to the store's schema so one odd label can never get a whole batch refused.
+  const plain: OfferLabels = {
+    offer_namespace: labelValue(labels.offer_namespace, 63),
+    offer_name: labelValue(labels.offer_name, 253),
+    chain: labelValue(labels.chain, 64),
+    asset_symbol: labelValue(labels.asset_symbol, 32),
+  };
+  add({ metric: EVENT_METRIC[event], labels: plain, reason: '', value: 1 });
+  if (event === 'charged') {
+    add({ metric: 'obol_x402_verifier_last_payment_success_seconds', labels: plain, reason: '', value: Math.floor(Date.now() / 1000) });
+  }
+  if (event === 'payment_failed' && reason !== undefined) {
+    add({ metric: REASONS_METRIC, labels: plain, reason: normalizeReason(reason), value: 1 });
+  }
+  scheduleFlush(env, ctx);
+}
+
+function scheduleFlush(env: Env, ctx: WaitUntil): void {
+  if (pending.size === 0) return;
+  if (pending.size >= FLUSH_SERIES_THRESHOLD && !sending) ctx.waitUntil(send(env));
+  if (!timerArmed) {
+    timerArmed = true;
+    ctx.waitUntil(timedFlushLoop(env));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+async function timedFlushLoop(env: Env): Promise<void> {
+  try {
+    for (let round = 0; round < MAX_FLUSH_ROUNDS && pending.size > 0; round++) {
+      // Even when due, yield once so events of the same turn travel in one batch.
+      await sleep(lastFlushMs + FLUSH_INTERVAL_MS - Date.now());
+      while (sending) await sleep(20);
+      await send(env);
+    }
+  } finally {
+    timerArmed = false;
+  }
+}
+
+async function send(env: Env): Promise<void> {
+  if (sending || pending.size === 0) return;
+  sending = true;
+  try {
+    await flushOnce(env);
+  } finally {
+    sending = false;
+  }
+}
+
+async function flushOnce(env: Env): Promise<void> {
+  const batch = [...pending.values()];
+  pending = new Map();
+  lastFlushMs = Date.now();
+  // The stub is made here so it belongs to the request whose waitUntil runs this flush.
+  const store = metricsStore(env);
+  for (let start = 0; start < batch.length; start += MAX_BATCH_SERIES) {
+    try {
+      await store.add(batch.slice(start, start + MAX_BATCH_SERIES));
+    } catch (error) {
+      for (const delta of batch.slice(start)) add(delta);
+      console.error(JSON.stringify({ level: 'warn', msg: 'metrics flush failed; counts kept for the next flush', series: batch.length - start, error: String(error) }));
+      return;
+    }
+  }
+}
