@@ -1,0 +1,84 @@
+import type { ServiceOffer } from '../../../core/index.js';
+import { probeUpstream, upstreamHealthUrl, type ProbeResult } from '../publish/probe.js';
+import type { HealthObservation } from './reconcile.js';
+
+/**
+ * Probes the upstream of every valid offer periodically (SPEC §7 `UpstreamHealthy`) and reports the
+ * keys whose health changed. A new offer, or one whose health URL changed, is probed at once.
+ */
+export interface HealthProberOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly onChange: (key: string) => void;
+}
+
+interface Target {
+  offer: ServiceOffer;
+  url: string;
+  result?: HealthObservation;
+}
+
+function observation(result: ProbeResult): HealthObservation {
+  const url = result.url ?? '(no URL)';
+  return result.healthy
+    ? { healthy: true, message: `GET ${url} answered ${result.status ?? 200}` }
+    : { healthy: false, message: `GET ${url}: ${result.detail ?? 'unhealthy'}` };
+}
+
+function healthUrl(offer: ServiceOffer): string {
+  try {
+    return upstreamHealthUrl(offer);
+  } catch (error) {
+    return `invalid: ${(error as Error).message}`;
+  }
+}
+
+export class HealthProber {
+  private readonly targets = new Map<string, Target>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: HealthProberOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      for (const key of this.targets.keys()) void this.probe(key);
+    }, this.options.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get(key: string): HealthObservation | undefined {
+    return this.targets.get(key)?.result;
+  }
+
+  /** Make the probed set equal to `offers`. */
+  sync(offers: ReadonlyArray<{ key: string; offer: ServiceOffer }>): void {
+    const wanted = new Set(offers.map((o) => o.key));
+    for (const key of this.targets.keys()) if (!wanted.has(key)) this.targets.delete(key);
+    for (const { key, offer } of offers) {
+      const url = healthUrl(offer);
+      const current = this.targets.get(key);
+      if (current && current.url === url) {
+        current.offer = offer;
+        continue;
+      }
+      this.targets.set(key, { offer, url });
+      void this.probe(key);
+    }
+  }
+
+  private async probe(key: string): Promise<void> {
+    const target = this.targets.get(key);
+    if (!target || this.stopped) return;
+    const result = observation(await probeUpstream(target.offer, { timeoutMs: this.options.timeoutMs }));
+    // The offer may have changed or gone while the probe ran: keep only answers for the same URL.
+    if (this.targets.get(key) !== target || this.stopped) return;
+    const before = target.result;
+    target.result = result;
+    if (!before || before.healthy !== result.healthy || before.message !== result.message) this.options.onChange(key);
+  }
+}

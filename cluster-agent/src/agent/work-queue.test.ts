@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from './pusher.js';
+import { WorkQueue } from './work-queue.js';
+
+describe('WorkQueue', () => {
+  it('hands out a key once however often it was added', async () => {
+    const queue = new WorkQueue();
+    queue.add('a/x');
+    queue.add('a/x');
+    queue.add('a/y');
+    expect(await queue.take()).toEqual(['a/x', 'a/y']);
+    expect(queue.length).toBe(0);
+  });
+
+  it('a key added while it is processed comes back after done, never concurrently', async () => {
+    const queue = new WorkQueue();
+    queue.add('a/x');
+    const [key] = await queue.take();
+    queue.add('a/x');
+    expect(queue.length).toBe(0);
+    queue.done([key ?? '']);
+    expect(await queue.take()).toEqual(['a/x']);
+  });
+
+  it('addAfter keeps the earliest due time and wakes the taker then', async () => {
+    const queue = new WorkQueue();
+    queue.addAfter('a/x', 5_000);
+    queue.addAfter('a/x', 30);
+    const started = Date.now();
+    expect(await queue.take()).toEqual(['a/x']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('close releases a waiting taker with no keys', async () => {
+    const queue = new WorkQueue();
+    const taken = queue.take();
+    queue.close();
+    expect(await taken).toEqual([]);
+  });
+});
+
+describe('backoffDelay', () => {
+  const timing = { backoffBaseMs: 100, backoffMaxMs: 1000 };
+  it('doubles per attempt with jitter in the upper half, capped', () => {
+    expect(backoffDelay(0, timing, () => 0)).toBe(50);
+    expect(backoffDelay(0, timing, () => 1)).toBe(100);
+    expect(backoffDelay(3, timing, () => 0)).toBe(400);
+    expect(backoffDelay(3, timing, () => 1)).toBe(800);
+    expect(backoffDelay(20, timing, () => 1)).toBe(1000);
+    expect(backoffDelay(20, timing, () => 0)).toBe(500);
+  });
+});
