@@ -1,0 +1,189 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse } from 'yaml';
+import { z } from 'zod';
+import { buildCrd, CRD_PATH, renderCrdYaml } from './generate-crd.js';
+import { SchemaConversionError, toStructuralSchema, type Schema } from './structural-schema.js';
+
+const DIR = join(import.meta.dirname, '.');
+const MANIFESTS = readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+/** Read a dotted path (`spec.template.spec`, numbers index arrays) from parsed YAML. */
+function dig(value: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
+}
+function list(value: unknown, path: string): unknown[] {
+  const found = dig(value, path);
+  if (!Array.isArray(found)) throw new Error(`${path} is not a list`);
+  return found;
+}
+type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown };
+
+function docsOf(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => {
+    expect(d.errors, `${file}: ${d.errors.map((e) => e.message).join('; ')}`).toEqual([]);
+    return d.toJS() as Doc;
+  });
+}
+const allDocs = () => MANIFESTS.flatMap(docsOf);
+const find = (kind: string, name?: string) => {
+  const doc = allDocs().find((d) => d.kind === kind && (name === undefined || d.metadata?.name === name));
+  if (!doc) throw new Error(`no ${kind} ${name ?? ''}`);
+  return doc;
+};
+
+/** Walk every schema node with its path. */
+function walk(node: Schema, path: string, visit: (n: Schema, p: string) => void): void {
+  visit(node, path);
+  const props = node.properties as Record<string, Schema> | undefined;
+  for (const [k, v] of Object.entries(props ?? {})) walk(v, `${path}.${k}`, visit);
+  if (node.items) walk(node.items as Schema, `${path}[]`, visit);
+  if (typeof node.additionalProperties === 'object') walk(node.additionalProperties as Schema, `${path}.*`, visit);
+}
+
+describe('ServiceOffer CRD', () => {
+  it('the committed crd.yaml is exactly what the zod schema generates (run `npm run generate:crd` when this fails)', () => {
+    expect(readFileSync(CRD_PATH, 'utf8')).toBe(renderCrdYaml());
+  });
+
+  it('names, scope, status subresource and printer columns', () => {
+    const crd: unknown = parse(readFileSync(CRD_PATH, 'utf8'));
+    expect(crd).toMatchObject({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'serviceoffers.obol.org' } });
+    expect(dig(crd, 'spec')).toMatchObject({ group: 'obol.org', scope: 'Namespaced', names: { kind: 'ServiceOffer', plural: 'serviceoffers', singular: 'serviceoffer', shortNames: ['so'] } });
+    expect(dig(crd, 'spec.versions.0')).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
+    expect(list(crd, 'spec.versions.0.additionalPrinterColumns').map((c) => dig(c, 'name'))).toEqual(['Type', 'Model', 'Price', 'Network', 'Ready', 'Draining', 'Drain Ends', 'Age']);
+  });
+
+  it('the schema is structural: every node typed, no properties with additionalProperties, no JSON-Schema-only keywords', () => {
+    const root = dig(buildCrd(), 'spec.versions.0.schema.openAPIV3Schema') as Schema;
+    let nodes = 0;
+    walk(root, '', (node, path) => {
+      nodes += 1;
+      if (!node['x-kubernetes-preserve-unknown-fields']) expect(typeof node.type, path).toBe('string');
+      expect(node.properties !== undefined && node.additionalProperties !== undefined, path).toBe(false);
+      for (const bad of ['$schema', '$ref', 'anyOf', 'oneOf', 'allOf', 'propertyNames', 'const']) expect(node, path).not.toHaveProperty(bad);
+    });
+    expect(nodes).toBeGreaterThan(40);
+  });
+
+  it('keeps defaults, patterns, bounds, enums and required fields from zod', () => {
+    const spec = dig(buildCrd(), 'spec.versions.0.schema.openAPIV3Schema.properties.spec');
+    const prop = (path: string) => dig(spec, `properties.${path.split('.').join('.properties.')}`);
+    expect(dig(spec, 'required')).toEqual(['upstream', 'payment']);
+    expect(prop('type')).toMatchObject({ default: 'http', enum: ['inference', 'fine-tuning', 'http', 'agent'] });
+    expect(prop('upstream.port')).toMatchObject({ type: 'integer', default: 11434, minimum: 1, maximum: 65535 });
+    expect(prop('payment.maxTimeoutSeconds')).toMatchObject({ default: 300, minimum: 1, maximum: 86400 });
+    expect(dig(prop('payment.payTo'), 'pattern')).toBe('^0x[0-9a-fA-F]{40}$');
+    expect(prop('drainGracePeriod')).toMatchObject({ minLength: 1, maxLength: 32, pattern: '^([0-9]+h)?([0-9]+m)?([0-9]+s)?$' });
+    expect(prop('registration.metadata')).toEqual({ type: 'object', additionalProperties: { type: 'string', maxLength: 4096 } });
+    expect(dig(prop('registration.services'), 'items.x-kubernetes-preserve-unknown-fields')).toBe(true);
+  });
+
+  it('the converter refuses what a CRD cannot express instead of dropping it', () => {
+    expect(() => toStructuralSchema({ $defs: {}, type: 'object' })).toThrow(SchemaConversionError);
+    expect(() => toStructuralSchema({ type: 'string', not: { const: 'x' } })).toThrow(/unsupported keyword "not"/);
+    expect(() => toStructuralSchema({ type: ['string', 'null'] })).toThrow(/single type/);
+    const converted = toStructuralSchema(z.toJSONSchema(z.object({ tag: z.literal('a'), n: z.number().int() })) as Schema);
+    expect(converted).toEqual({ type: 'object', properties: { tag: { type: 'string', enum: ['a'] }, n: { type: 'integer', format: 'int64' } }, required: ['tag', 'n'] });
+  });
+});
+
+describe('deployment manifests', () => {
+  it('every manifest parses and every object has apiVersion, kind and a name', () => {
+    expect(MANIFESTS.sort()).toEqual(['crd.yaml', 'deployment.yaml', 'monitoring.yaml', 'rbac.yaml']);
+    for (const doc of allDocs()) {
+      expect(typeof doc.apiVersion).toBe('string');
+      expect(typeof doc.kind).toBe('string');
+      expect(doc.metadata?.name).toMatch(/^[a-z0-9.-]+$/);
+    }
+    const kustomization = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    for (const file of kustomization.resources) expect(MANIFESTS).toContain(file);
+  });
+
+  it('no two objects share kind/namespace/name', () => {
+    const ids = allDocs().map((d) => `${String(d.kind)}/${d.metadata?.namespace ?? ''}/${String(d.metadata?.name)}`);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('the Deployment satisfies the restricted Pod Security profile, field by field', () => {
+    const ns = find('Namespace', 'obol-system');
+    expect(dig(ns, 'metadata.labels')).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const dep = find('Deployment', 'obol-agent');
+    expect(dig(dep, 'metadata.namespace')).toBe('obol-system');
+    expect(dig(dep, 'spec.replicas')).toBe(2);
+    const pod = dig(dep, 'spec.template.spec');
+    expect(dig(pod, 'securityContext')).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(dig(pod, 'hostNetwork') ?? false).toBe(false);
+    expect(dig(pod, 'hostPID') ?? false).toBe(false);
+    const containers = list(pod, 'containers');
+    expect(containers.length).toBeGreaterThan(0);
+    for (const c of containers) {
+      expect(dig(c, 'securityContext.runAsNonRoot')).toBe(true);
+      expect(dig(c, 'securityContext.runAsUser')).toBe(65532);
+      expect(dig(c, 'securityContext.readOnlyRootFilesystem')).toBe(true);
+      expect(dig(c, 'securityContext.allowPrivilegeEscalation')).toBe(false);
+      expect(dig(c, 'securityContext.privileged')).toBe(false);
+      expect(dig(c, 'securityContext.capabilities')).toEqual({ drop: ['ALL'] });
+      expect(dig(c, 'securityContext.seccompProfile')).toEqual({ type: 'RuntimeDefault' });
+      expect(dig(c, 'livenessProbe.httpGet.path')).toBe('/healthz');
+      expect(dig(c, 'readinessProbe.httpGet.path')).toBe('/readyz');
+      expect(list(c, 'env').map((e) => dig(e, 'name'))).toContain('OBOL_EDGE_URL');
+      expect(JSON.stringify(dig(c, 'env'))).not.toMatch(/OBOL_CATALOG_KEY/);
+    }
+    const volumes = list(pod, 'volumes');
+    const keyVolume = volumes.find((v) => dig(v, 'name') === 'catalog-key');
+    expect(dig(keyVolume, 'secret')).toMatchObject({ secretName: 'obol-catalog-key', defaultMode: 0o440 });
+    expect(volumes.every((v) => dig(v, 'secret') !== undefined || dig(v, 'emptyDir') !== undefined)).toBe(true);
+    expect(volumes.some((v) => dig(v, 'hostPath') !== undefined)).toBe(false);
+  });
+
+  it('RBAC is least privilege: no wildcards, no secrets, offers are never created or deleted, leases only in obol-system', () => {
+    const role = find('ClusterRole', 'obol-agent');
+    const rules = dig(role, 'rules') as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    for (const r of rules) {
+      expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
+      expect(r.resources).not.toContain('secrets');
+    }
+    const verbs = (resource: string) => rules.filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs).sort();
+    expect(verbs('serviceoffers')).toEqual(['get', 'list', 'patch', 'update', 'watch']);
+    expect(verbs('serviceoffers/status')).toEqual(['get', 'patch', 'update']);
+    expect(verbs('httproutes')).toEqual(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
+    expect(verbs('leases')).toEqual([]);
+    const leaseRole = find('Role');
+    expect(dig(leaseRole, 'metadata.namespace')).toBe('obol-system');
+    expect(dig(leaseRole, 'rules')).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: expect.arrayContaining(['get', 'create', 'update']) }]);
+    for (const binding of [find('ClusterRoleBinding'), find('RoleBinding')]) expect(dig(binding, 'subjects')).toEqual([{ kind: 'ServiceAccount', name: 'obol-agent', namespace: 'obol-system' }]);
+    expect(dig(find('Deployment'), 'spec.template.spec.serviceAccountName')).toBe('obol-agent');
+  });
+
+  it('the PrometheusRule names only SPEC §8 metrics and guards every ratio with + 1e-9', () => {
+    const spec8 = ['requests_total', 'payment_required_total', 'payment_verified_total', 'payment_failed_total', 'charged_requests_total', 'last_payment_success_seconds', 'payment_failure_reasons_total'].map((m) => `obol_x402_verifier_${m}`);
+    const rule = find('PrometheusRule', 'obol-x402');
+    const rules = (dig(rule, 'spec.groups') as Array<{ rules: Array<{ expr: string; record?: string; alert?: string }> }>).flatMap((g) => g.rules);
+    const records = rules.flatMap((r) => (r.record ? [r.record] : []));
+    expect(new Set(records).size).toBe(records.length);
+    expect(rules.filter((r) => r.alert).map((r) => r.alert)).toEqual(['ObolX402HighPaymentFailureRate', 'ObolX402ChallengesWithoutSettlements']);
+    for (const r of rules) {
+      const raw = [...r.expr.matchAll(/\bobol_x402_[a-z_]+\b/g)].map((m) => m[0]);
+      for (const name of raw) expect(spec8, `${name} in ${r.record ?? r.alert}`).toContain(name);
+      for (const inc of r.expr.matchAll(/increase\((\w+)\[/g)) expect(inc[1]).toMatch(/_total$/);
+      const divisions = r.expr.split(/\s\/\s/).length - 1;
+      expect((r.expr.match(/\+ 1e-9\)/g) ?? []).length, String(r.alert ?? r.record)).toBe(divisions);
+      expect(r.expr).not.toMatch(/clamp_min|, 1\)/);
+    }
+    expect(records.some((r) => r.includes('charged_requests'))).toBe(true);
+    expect(rules.find((r) => r.record?.includes('charged_requests'))?.expr).toContain('sum by (offer_namespace, offer_name, chain, asset_symbol)');
+  });
+
+  it('the Dockerfile has no default base image and runs as non-root', () => {
+    const text = readFileSync(join(DIR, 'Dockerfile'), 'utf8');
+    const instructions = text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    expect(instructions).toContain('ARG NODE_IMAGE');
+    expect(text).not.toMatch(/^ARG NODE_IMAGE=/m);
+    const froms = instructions.filter((l) => /^FROM\s/i.test(l));
+    expect(froms.length).toBeGreaterThan(0);
+    for (const from of froms) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
+    expect(instructions.indexOf('ARG NODE_IMAGE')).toBeLessThan(instructions.indexOf(froms[0] ?? ''));
+    expect(instructions.filter((l) => l.startsWith('USER ')).at(-1)).toBe('USER 65532:65532');
+  });
+});
