@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../test/support/edge-bundle.js';
+import { signerVars, TEST_PAY_TO } from '../test/support/snapshots.js';
+import { benchOffers, benchSnapshot, pushCatalog } from './catalog.js';
+import { discoveryCase } from './cases/discovery.js';
+import { challengeCase, paidCase } from './cases/gate.js';
+import { acceptCase, renderCase } from './cases/render.js';
+import { formatFigures, formatRuns, type BenchResults } from './figures.js';
+import { startFacilitatorStub, startOrigin, type TimedServer } from './servers.js';
+import { bundleWorkers, startOfficialWorker, startOurEdge, type RunningWorker } from './workers.js';
+
+/**
+ * `npm run bench`: every case side by side in one sitting (ratios drift ±25 % between sittings on
+ * two cores), workers in workerd via Miniflare, load from a separate process, loopback only.
+ * Prints a table and writes bench/results.json. A case whose part is missing is reported as
+ * "not available" instead of failing the run.
+ */
+const FACILITATOR_DELAY_MS = 20;
+
+type Cleanup = () => Promise<void>;
+
+async function guarded(name: string, results: BenchResults, fn: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  try {
+    await fn();
+  } catch (error) {
+    const cause = error instanceof Error && error.cause !== undefined ? ` (cause: ${String(error.cause)})` : '';
+    results.unavailable.push({ case: name, reason: `${String(error)}${cause}`.slice(0, 400) });
+  }
+  console.error(JSON.stringify({ level: 'info', msg: 'bench case done', case: name, seconds: Math.round((performance.now() - started) / 100) / 10 }));
+}
+
+async function gateCases(bundles: { edge: string; official: string }, catalog: ReturnType<typeof benchSnapshot>, results: BenchResults, cleanups: Cleanup[]) {
+  const origin: TimedServer = await startOrigin();
+  const facilitator: TimedServer = await startFacilitatorStub(FACILITATOR_DELAY_MS);
+  cleanups.push(origin.close, facilitator.close);
+  const vars = { ...signerVars(), ORIGIN_URL: origin.url, FACILITATOR_URL: facilitator.url };
+  const start = async (w: Promise<RunningWorker>) => { const r = await w; cleanups.push(r.dispose); return r; };
+  const ourFacilitator = await start(startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'facilitator' }));
+  const ourLocal = await start(startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'local' }));
+  const official = await start(startOfficialWorker(bundles.official, { FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, PAY_TO: TEST_PAY_TO, PRICE: '$0.001' }));
+  await pushCatalog(ourFacilitator.url, catalog);
+  await pushCatalog(ourLocal.url, catalog);
+  await guarded('402 challenge', results, () => challengeCase(ourFacilitator, results));
+  await guarded('paid requests', results, () => paidCase({ official, ourFacilitator, ourLocal, origin, facilitator }, results));
+}
+
+async function main(): Promise<void> {
+  const results: BenchResults = { measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, runs: {}, figures: [], unavailable: [] };
+  const cleanups: Cleanup[] = [];
+  try {
+    const bundles = await bundleWorkers();
+    const thousand = benchOffers(1_000);
+    const catalog = benchSnapshot(thousand, 1);
+    const discoveryEdge = await startOurEdge(bundles.edge, signerVars());
+    cleanups.push(discoveryEdge.dispose);
+    await pushCatalog(discoveryEdge.url, catalog);
+    await guarded('discovery', results, () => discoveryCase(discoveryEdge, results));
+    const tenThousand = benchOffers(10_000);
+    await guarded('render', results, () => renderCase(tenThousand, results));
+    const acceptEdge = await startOurEdge(bundles.edge, signerVars());
+    cleanups.push(acceptEdge.dispose);
+    await guarded('accept', results, () => acceptCase(acceptEdge, tenThousand, results));
+    await guarded('gate', results, () => gateCases(bundles, catalog, results, cleanups));
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+  console.log(`\nLoad runs (autocannon in a separate process, loopback)\n${formatRuns(results.runs)}`);
+  console.log(`\nFigures\n${formatFigures(results.figures)}`);
+  for (const u of results.unavailable) console.log(`not available: ${u.case}: ${u.reason}`);
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('\nwrote bench/results.json');
+}
+
+main().then(
+  // Exit explicitly: a disposed workerd can leave a handle that would keep node alive.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
