@@ -1,6 +1,6 @@
 /**
  * A local EVM chain that x402 clients take for Base Sepolia: anvil (shipped inside the npm
- * package `@foundry-rs/anvil`) on chain id 84532, our EIP-3009 test token placed at Base
+ * package `@foundry-rs/anvil-linux-amd64`, the only platform build on the registry here) on chain id 84532, our EIP-3009 test token placed at Base
  * Sepolia's USDC address and a Multicall3 at its canonical address, both with `anvil_setCode`.
  *
  * CLI: `tsx stack/chain.ts [--port 8545]` runs it until Ctrl-C.
