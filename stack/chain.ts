@@ -100,6 +100,10 @@ export interface LocalChain {
   /** Test token: mint `amount` atomic units to `to` and wait for the block. */
   mint(to: Address, amount: bigint): Promise<void>;
   balanceOf(address: Address): Promise<bigint>;
+  /** Freeze anvil (SIGSTOP): its port still accepts connections but nothing answers (failure drills). */
+  suspend(): void;
+  /** Undo `suspend()` (SIGCONT); the chain's state is intact. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -139,6 +143,8 @@ export async function startChain(options: StartChainOptions = {}): Promise<Local
       accounts: LOCAL_ACCOUNTS,
       mint,
       balanceOf: (address) => publicClient.readContract({ address: TOKEN_ADDRESS, abi: tokenAbi, functionName: 'balanceOf', args: [address] }),
+      suspend: () => anvil.signal('SIGSTOP'),
+      resume: () => anvil.signal('SIGCONT'),
       stop: anvil.stop,
     };
   } catch (error) {
@@ -149,6 +155,7 @@ export async function startChain(options: StartChainOptions = {}): Promise<Local
 
 interface RunningAnvil {
   readonly port: number;
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void;
   stop(): Promise<void>;
 }
 
@@ -205,7 +212,10 @@ function spawnAnvil(port: number, timeoutMs: number): Promise<RunningAnvil> {
       if (!match) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ port: Number(match[1]), stop });
+      const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+        if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, name);
+      };
+      resolve({ port: Number(match[1]), signal, stop });
     });
   });
 }
