@@ -7,7 +7,7 @@ export default defineConfig({
     environment: 'node',
     include: clusterRun
       ? ['cluster-agent/test/cluster/**/*.test.ts']
-      : ['core/**/*.test.ts', 'edge/**/*.test.ts', 'cluster-agent/**/*.test.ts', 'test/**/*.test.ts'],
+      : ['core/**/*.test.ts', 'edge/**/*.test.ts', 'cluster-agent/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...(clusterRun ? [] : ['cluster-agent/test/cluster/**'])],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
