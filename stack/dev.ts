@@ -1,103 +1,98 @@
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatPublishReport } from '../cluster-agent/src/cli/commands/publish.js';
-import { loadIdentity } from '../cluster-agent/src/publish/identity.js';
-import { publishOnce } from '../cluster-agent/src/publish/publish.js';
-import { catalogSigner } from '../cluster-agent/src/publish/signer.js';
-import { startDemoUpstream, DEFAULT_UPSTREAM_PORT } from './demo-upstream.js';
-import { DEV_PUBLIC_BASE_URL, ensureDevVars } from './dev-vars.js';
-import { Stack, assertPortFree, spawnManaged, waitForHttp, type ManagedProcess } from './processes.js';
+import { parseArgs } from 'node:util';
+import { DEFAULT_UPSTREAM_PORT } from './demo-upstream.js';
+import { ensureDevVars } from './dev-vars.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from './local-stack.js';
 
 /**
- * `npm run dev`, version 1: the demo upstream (the seller's origin), the edge under `wrangler dev`,
- * and a one-shot publish of `examples/offers`. Each step is a function that registers what it
- * starts with the `Stack`; later steps (local chain + facilitator, the long-running agent instead
- * of the one-shot publish) slot in as more of them. Ctrl-C / SIGTERM stops everything.
+ * `npm run dev`: the whole stack on this machine with no cloud account and no cluster — a local
+ * chain (anvil) and the official x402 facilitator, the demo upstream (the seller's origin), the
+ * edge under `wrangler dev` and the cluster-agent publishing `examples/offers` (dir: source,
+ * watched: edit a manifest or run `obol-edge sell stop … --source dir:examples/offers`).
+ * Ctrl-C / SIGTERM stops everything.
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const HOST = '127.0.0.1';
-const EDGE_PORT = 8787;
-const EDGE_URL = `http://${HOST}:${EDGE_PORT}`;
+
+/** Fixed, documented ports (docs/local-stack.md); `demo:buy` defaults to the edge's. */
+export const DEV_PORTS = { edge: 8787, upstream: DEFAULT_UPSTREAM_PORT, facilitator: 4021, chain: 8545 } as const;
+export const DEV_PAID_PATH = '/services/weather';
+
+/** The options `npm run dev` starts the stack with. */
+export function devStackOptions(catalogKey: string, edgeVars: Readonly<Record<string, string>> = {}): LocalStackOptions {
+  return {
+    offersDir: join(ROOT, 'examples', 'offers'),
+    identityFile: join(ROOT, 'examples', 'identity.yaml'),
+    ports: DEV_PORTS,
+    catalogKey,
+    persistDir: join(ROOT, '.wrangler', 'state'),
+    edgeVars,
+  };
+}
+
+/** What `npm run dev` prints once the stack is up. */
+export function formatDevBanner(stack: Pick<LocalStack, 'edgeUrl' | 'facilitatorUrl' | 'rpcUrl' | 'upstreamUrl' | 'offersDir' | 'accounts' | 'timings'>): string {
+  const base = stack.edgeUrl;
+  return [
+    '',
+    `Obol Edge is running locally (ready in ${(stack.timings.catalog / 1000).toFixed(1)} s). Try:`,
+    `  curl ${base}/skill.md`,
+    `  curl ${base}/api/services.json`,
+    `  curl ${base}/.well-known/agent-registration.json`,
+    `  curl -i ${base}${DEV_PAID_PATH}?city=Berlin        # a paid path: 402 with the x402 challenge`,
+    `  npm run demo:buy -- ${DEV_PAID_PATH}                 # pay for it with the local buyer wallet`,
+    `  npm run demo:buy -- /services/llama/v1/chat/completions --method POST --data '{"messages":[{"role":"user","content":"hi"}]}'`,
+    '',
+    `  edge ${base} · origin ${stack.upstreamUrl} · facilitator ${stack.facilitatorUrl} · chain ${stack.rpcUrl} (id 84532)`,
+    `  buyer ${stack.accounts.buyer.address} (1000 test USDC) pays seller ${stack.accounts.seller.address}`,
+    `  offers: ${stack.offersDir} (watched; try npm run obol-edge -- sell stop weather -n apis --source dir:examples/offers --grace 2m)`,
+    'Stop with Ctrl-C.',
+    '',
+  ].join('\n');
+}
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 'info', component: 'dev', msg, ...fields })}\n`);
 }
 
-async function startUpstream(stack: Stack): Promise<string> {
-  await assertPortFree(DEFAULT_UPSTREAM_PORT, HOST, 'the demo upstream (ORIGIN_URL)');
-  const upstream = await startDemoUpstream({ port: DEFAULT_UPSTREAM_PORT, host: HOST });
-  stack.add('demo upstream', () => upstream.close());
-  log('demo upstream listening', { url: upstream.url });
-  return upstream.url;
+/** `.dev.vars` minus the catalog key: the edge never needs the private key. */
+function edgeVarsFrom(values: Readonly<Record<string, string>>): Record<string, string> {
+  const { OBOL_CATALOG_KEY: _key, ...rest } = values;
+  return rest;
 }
 
-async function startEdge(stack: Stack): Promise<ManagedProcess> {
-  await assertPortFree(EDGE_PORT, HOST, 'the edge (wrangler dev)');
-  const edge = stack.addProcess(
-    spawnManaged({
-      name: 'edge',
-      command: join(ROOT, 'node_modules', '.bin', 'wrangler'),
-      args: ['dev', '--port', String(EDGE_PORT), '--ip', HOST, '--show-interactive-dev-session=false'],
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-    }),
-  );
-  await waitForHttp(`${EDGE_URL}/healthz`, { timeoutMs: 60_000, alive: () => !edge.hasExited() });
-  log('edge ready', { url: EDGE_URL });
-  return edge;
-}
-
-async function publishExamples(catalogKey: string): Promise<void> {
-  const result = await publishOnce({
-    offersDir: join(ROOT, 'examples', 'offers'),
-    edgeUrl: EDGE_URL,
-    signer: catalogSigner(catalogKey, '.dev.vars OBOL_CATALOG_KEY'),
-    identity: await loadIdentity(join(ROOT, 'examples', 'identity.yaml')),
-  });
-  process.stdout.write(`${formatPublishReport(result)}\n`);
-}
-
-function printUrls(): void {
-  const base = DEV_PUBLIC_BASE_URL;
-  process.stdout.write(
-    [
-      '',
-      'Obol Edge is running locally. Try:',
-      `  curl ${base}/skill.md`,
-      `  curl ${base}/api/services.json`,
-      `  curl ${base}/.well-known/agent-registration.json`,
-      `  curl ${base}/_obol/v1/catalog/status`,
-      `  curl -i ${base}/services/weather?city=Berlin        # a paid path: 402 with the x402 challenge`,
-      `  curl -i -X POST ${base}/services/llama/v1/chat/completions -d '{"messages":[{"role":"user","content":"hi"}]}'`,
-      'Stop with Ctrl-C.',
-      '',
-    ].join('\n'),
-  );
+/**
+ * Flags for tests and side-by-side runs: `--dev-vars <file>` (default ./.dev.vars) and
+ * `--free-ports` (ports chosen by the OS, edge state in a temp dir instead of .wrangler/state).
+ */
+function devFlags(): { devVarsPath: string; freePorts: boolean } {
+  const { values } = parseArgs({ options: { 'dev-vars': { type: 'string' }, 'free-ports': { type: 'boolean', default: false } } });
+  return { devVarsPath: values['dev-vars'] ?? join(ROOT, '.dev.vars'), freePorts: values['free-ports'] };
 }
 
 async function main(): Promise<void> {
-  const stack = new Stack();
+  let stack: LocalStack | undefined;
   let exiting = false;
   const shutdown = (code: number) => {
     if (exiting) return;
     exiting = true;
     log('stopping');
-    void stack.stopAll().then(() => process.exit(code));
+    void (stack?.stop() ?? Promise.resolve()).then(() => process.exit(code));
   };
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));
   try {
-    const devVars = ensureDevVars(join(ROOT, '.dev.vars'));
-    log(devVars.created ? 'created .dev.vars with a fresh development key' : 'using .dev.vars', { catalogSigner: devVars.signer });
-    await startUpstream(stack);
-    const edge = await startEdge(stack);
-    void edge.exited.then((code) => {
-      if (!exiting) process.stderr.write(`the edge (wrangler dev) exited with code ${code}\n`);
+    const flags = devFlags();
+    const devVars = ensureDevVars(flags.devVarsPath);
+    log(devVars.created ? 'created .dev.vars with a fresh development key' : 'using .dev.vars', { path: devVars.path, catalogSigner: devVars.signer });
+    const options = devStackOptions(devVars.catalogKey, edgeVarsFrom(devVars.values));
+    stack = await startLocalStack(flags.freePorts ? { ...options, ports: {}, persistDir: undefined } : options);
+    void stack.edgeExited.then((code) => {
+      if (!exiting) process.stderr.write(`the edge (wrangler dev) exited with code ${String(code)}; stopping the stack\n`);
       shutdown(1);
     });
-    await publishExamples(devVars.catalogKey);
-    printUrls();
+    process.stdout.write(formatDevBanner(stack));
   } catch (error) {
     const reason = (error as { reason?: unknown }).reason;
     process.stderr.write(`npm run dev: ${(error as Error).message}${typeof reason === 'string' ? ` [${reason}]` : ''}\n`);
@@ -105,4 +100,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

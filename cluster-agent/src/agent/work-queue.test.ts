@@ -32,6 +32,20 @@ describe('WorkQueue', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('a key due further out than setTimeout can wait (~24.8 days) does not make the taker spin', async () => {
+    let clockReads = 0;
+    const queue = new WorkQueue(() => {
+      clockReads += 1;
+      return Date.now();
+    });
+    queue.addAfter('apis/legacy', 40 * 24 * 3_600_000);
+    const taken = queue.take();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    queue.close();
+    expect(await taken).toEqual([]);
+    expect(clockReads).toBeLessThan(5);
+  });
+
   it('close releases a waiting taker with no keys', async () => {
     const queue = new WorkQueue();
     const taken = queue.take();

@@ -3,6 +3,8 @@
  * `addAfter` keeps the earliest due time, and a key being processed is re-queued after it finishes
  * rather than processed twice at once.
  */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export class WorkQueue {
   private readonly due = new Map<string, number>();
   private readonly processing = new Set<string>();
@@ -67,7 +69,8 @@ export class WorkQueue {
     const next = Math.min(...[...this.due].filter(([key]) => !this.processing.has(key)).map(([, at]) => at));
     return new Promise((resolve) => {
       this.waiter = resolve;
-      if (Number.isFinite(next)) this.timer = setTimeout(() => this.wake(), Math.max(0, next - now));
+      // setTimeout fires at once past 2^31-1 ms (~24.8 days), which would spin on a far-off drain deadline.
+      if (Number.isFinite(next)) this.timer = setTimeout(() => this.wake(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
     });
   }
 
