@@ -48,7 +48,7 @@ function payerKey(i: number): `0x${string}` {
   return keccak256(toHex(`obol-bench-payer-${i}`));
 }
 
-async function signPayments(payment: NonNullable<z.infer<typeof LoadConfig>['payment']>): Promise<string[]> {
+export async function signPayments(payment: NonNullable<z.infer<typeof LoadConfig>['payment']>): Promise<string[]> {
   const clients = Array.from({ length: payment.payers }, (_, i) =>
     registerExactEvmScheme(new x402Client(), { signer: privateKeyToAccount(payerKey(i)) }),
   );

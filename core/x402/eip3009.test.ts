@@ -1,6 +1,8 @@
+import fc from 'fast-check';
+import { hashTypedData } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { BUYER, OTHER_KEY, signPayment, testRequirement, type SignOptions } from '../../test/support/payments.js';
-import { checkAuthorization } from './eip3009.js';
+import { authorizationDigest, authorizationTypedData, checkAuthorization } from './eip3009.js';
 
 const requirement = testRequirement();
 const now = 1_790_000_000;
@@ -56,5 +58,29 @@ describe('checkAuthorization', () => {
       const result = await checkAuthorization({ payload, requirement, x402Version: 2, nowSeconds: now, acceptUnverifiedContractSignatures: true });
       expect(result).toEqual({ ok: false, reason: 'invalid_exact_evm_signature' });
     }
+  });
+});
+
+describe('authorizationDigest', () => {
+  it('equals viem\'s hashTypedData for any authorization, with the domain separator cached', () => {
+    const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}`);
+    const uint = fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }).map(String);
+    const other = { ...requirement, chainId: 8453, asset: { ...requirement.asset, eip712Domain: { name: 'USD Coin', version: '2' } } };
+    fc.assert(
+      fc.property(hex(20), hex(20), uint, uint, uint, hex(32), fc.boolean(), (from, to, value, validAfter, validBefore, nonce, useOther) => {
+        const payload = { signature: '0x', authorization: { from, to, value, validAfter, validBefore, nonce } };
+        const r = useOther ? other : requirement;
+        expect(authorizationDigest(payload, r)).toBe(hashTypedData(authorizationTypedData(payload, r)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('has no digest for a number wider than uint256, so such a payment is refused', async () => {
+    const payment = await signPayment({ requirement, version: 2, nowSeconds: now });
+    const payload = { ...payment.payload, authorization: { ...payment.payload.authorization, validBefore: (2n ** 256n).toString() } };
+    expect(authorizationDigest(payload, requirement)).toBeUndefined();
+    const result = await checkAuthorization({ payload, requirement, x402Version: 2, nowSeconds: now, acceptUnverifiedContractSignatures: false });
+    expect(result).toEqual({ ok: false, reason: 'invalid_exact_evm_signature' });
   });
 });

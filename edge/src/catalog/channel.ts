@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { formatRfc3339 } from '../../../core/index.js';
-import { SIGNATURE_HEADER } from '../../../core/signature.js';
+import { SIGNATURE_HEADER, snapshotBodySha256 } from '../../../core/signature.js';
 import type { AppEnv } from '../app.js';
 import { catalogSigners, publicBaseUrl } from '../env.js';
 import { installAcceptedSnapshot } from './cache.js';
@@ -49,10 +49,13 @@ async function handlePush(c: Context<AppEnv>): Promise<Response> {
     const body = await readLimitedBody(c.req.raw);
     bytes = body.byteLength;
     const signature = c.req.header(SIGNATURE_HEADER);
-    signer = await checkSignature({ body, signature, signers });
+    // Hashed once: the signature covers this hash, and the store keeps it as the body's ETag.
+    const bodySha256 = await snapshotBodySha256(body);
+    signer = await checkSignature({ body, bodySha256, signature, signers });
     const snapshot = parseSnapshotBody({ body, audience, nowMs });
     const result = await catalogStore(c.env).accept({
       body,
+      sha256: bodySha256.slice(2),
       signature: (signature ?? '').trim(),
       sequence: snapshot.sequence,
       issuedAt: snapshot.issuedAt,

@@ -80,12 +80,13 @@ export function requireSigners(signers: readonly string[]): void {
 }
 
 /** The signer must be in the allowlist; the signature covers the exact body bytes. */
-export async function checkSignature(params: { body: Uint8Array; signature: string | undefined; signers: readonly string[] }): Promise<string> {
+export async function checkSignature(params: { body: Uint8Array; bodySha256?: string; signature: string | undefined; signers: readonly string[] }): Promise<string> {
   requireSigners(params.signers);
   if (!params.signature) throw new PushRejected('missing_signature', 'the Obol-Signature header is missing');
   let signer: string;
   try {
-    signer = await recoverSnapshotSigner({ body: params.body, signature: params.signature.trim() });
+    const recover = { body: params.body, signature: params.signature.trim() };
+    signer = await recoverSnapshotSigner(params.bodySha256 === undefined ? recover : { ...recover, bodySha256: params.bodySha256 });
   } catch (error) {
     if (error instanceof InvalidSignatureError) throw new PushRejected('invalid_signature', error.message);
     throw error;

@@ -31,6 +31,8 @@ export interface StoredSnapshot {
 
 export interface PushCandidate {
   readonly body: Uint8Array;
+  /** Hex SHA-256 of `body` when the caller already computed it (the channel hashes once per push). */
+  readonly sha256?: string;
   readonly signature: string;
   readonly sequence: number;
   readonly issuedAt: string;
@@ -111,7 +113,7 @@ export class CatalogStore extends DurableObject<Env> {
 
   /** Decide and store a verified push. The caller has checked signature, schema, audience and time. */
   async accept(candidate: PushCandidate): Promise<PushOutcome> {
-    const sha256 = await sha256Hex(candidate.body);
+    const sha256 = candidate.sha256 ?? (await sha256Hex(candidate.body));
     // From here on nothing awaits: the decision and the write are one atomic step.
     const current = this.headRow();
     if (current && candidate.sequence < current.sequence) return { outcome: 'stale', storedSequence: current.sequence };

@@ -6,10 +6,12 @@ import { GATE_REASONS, X402_REASONS } from '../../../core/x402/reasons.js';
 import { authorizationKey, facilitatorRequest, type FacilitatorRequest } from '../../../core/x402/settlement.js';
 import type { Env } from '../env.js';
 import type { GateEvent } from '../metrics/recorder.js';
-import { facilitatorClientFromEnv, type FacilitatorClient } from './facilitator-client.js';
+import { facilitatorClientFromEnv, type FacilitatorClient, type VerifyOutcome } from './facilitator-client.js';
 import { ledgerFor } from './ledger-client.js';
 import { forwardToOrigin } from './origin.js';
 import { challengeResponse, jsonResponse, passThrough, type RouteContext } from './responses.js';
+import type { NonceLedger } from './nonce-ledger.js';
+import type { Spans } from './server-timing.js';
 import { readOriginBody, settlePayment } from './settle.js';
 import type { GateSettings } from './settings.js';
 import type { GateOptions } from './routes.js';
@@ -23,7 +25,10 @@ export interface Charge {
   readonly resourceUrl: string;
   readonly settings: GateSettings;
   readonly options: GateOptions;
+  readonly spans: Spans;
   record(event: GateEvent, reason?: string): void;
+  /** Work that must finish but need not delay the answer (the request's ExecutionContext). */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 /** A refused payment: 402 re-challenge whose `error` names the reason. */
@@ -64,27 +69,37 @@ async function bestEffort(what: string, action: () => Promise<unknown>): Promise
 export async function claimAndServe(g: Charge, payment: PaymentPayload, payer: string): Promise<Response> {
   const key = authorizationKey(g.requirement, payment);
   const ledger = ledgerFor(g.env, payment);
-  const claim = await ledger.claim(key, validBeforeMs(payment));
-  if (!claim.ok) {
-    if (claim.state === 'pending') return settlementUnknown(g);
-    return refuse(g, X402_REASONS.nonceAlreadyUsed);
-  }
   const request = facilitatorRequest(payment, g.requirement, g.resourceUrl);
   const facilitator = facilitatorClientFromEnv(g.env, g.settings, g.options.facilitatorHeaders);
-  if (g.settings.verifyMode === 'facilitator') {
-    const verified = await facilitator.verify(request);
-    if (verified.kind !== 'valid') {
-      await bestEffort('release', () => ledger.release(key));
-      if (verified.kind === 'invalid') return refuse(g, verified.reason);
-      console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: verified.detail }));
-      g.record('payment_failed', GATE_REASONS.facilitatorUnreachable);
-      return jsonResponse(503, { error: 'facilitator_unreachable', reason: GATE_REASONS.facilitatorUnreachable, retriable: true }, g.route);
-    }
+  const verified: Verified = { payment, payer, key, request, facilitator, ledger, consumed: g.settings.verifyMode === 'local' };
+  if (g.settings.verifyMode === 'local') {
+    // Nothing can fail between claim and consume here, so both are one atomic round trip.
+    const claim = await ledger.claimAndConsume(key, validBeforeMs(payment));
+    g.spans.mark('claim_consume');
+    if (!claim.ok) return claim.state === 'pending' ? settlementUnknown(g) : refuse(g, X402_REASONS.nonceAlreadyUsed);
+    g.record('payment_verified');
+    return forwardAndSettle(g, verified);
+  }
+  // Claim and /verify run side by side (both take a round trip): the claim still decides alone
+  // whether this request may go on, and a failed /verify releases it before the origin is reached.
+  const verifying = facilitator.verify(request).catch((error: unknown): VerifyOutcome => ({ kind: 'unreachable', detail: String(error) }));
+  const claim = await ledger.claim(key, validBeforeMs(payment));
+  g.spans.mark('claim');
+  if (!claim.ok) {
+    g.waitUntil(verifying);
+    return claim.state === 'pending' ? settlementUnknown(g) : refuse(g, X402_REASONS.nonceAlreadyUsed);
+  }
+  const answer = await verifying;
+  g.spans.mark('verify');
+  if (answer.kind !== 'valid') {
+    await bestEffort('release', () => ledger.release(key));
+    if (answer.kind === 'invalid') return refuse(g, answer.reason);
+    console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: answer.detail }));
+    g.record('payment_failed', GATE_REASONS.facilitatorUnreachable);
+    return jsonResponse(503, { error: 'facilitator_unreachable', reason: GATE_REASONS.facilitatorUnreachable, retriable: true }, g.route);
   }
   g.record('payment_verified');
-  // Written before the origin sees the request: a forwarded authorization is never forwarded again.
-  if (!(await ledger.consume(key))) return refuse(g, X402_REASONS.nonceAlreadyUsed);
-  return forwardAndSettle(g, { payment, payer, key, request, facilitator });
+  return forwardAndSettle(g, verified);
 }
 
 function settlementUnknown(g: Charge): Response {
@@ -98,11 +113,35 @@ interface Verified {
   key: string;
   request: FacilitatorRequest;
   facilitator: FacilitatorClient;
+  ledger: DurableObjectStub<NonceLedger>;
+  /** Already consumed (local mode's claimAndConsume); otherwise consumed alongside the forward. */
+  consumed: boolean;
+}
+
+/**
+ * claimed → consumed, written while the request travels to the origin. Safe: the claim belongs to
+ * this request alone (only its own failed /verify could release it), so the authorization already
+ * cannot be used again; `consumed` records that it reached the origin.
+ */
+async function consumeAlongside(g: Charge, v: Verified): Promise<void> {
+  if (v.consumed) return;
+  let moved = false;
+  try {
+    moved = await v.ledger.consume(v.key);
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: 'nonce ledger: consume failed; the claim still refuses replays', error: String(error) }));
+    return;
+  }
+  if (!moved) console.error(JSON.stringify({ level: 'error', msg: 'nonce ledger: claim was not held at consume; the row still refuses replays' }));
+  g.spans.mark('consume');
 }
 
 /** Steps 6–7: forward, then settle only after the origin answered < 400. */
 async function forwardAndSettle(g: Charge, v: Verified): Promise<Response> {
+  const consuming = consumeAlongside(g, v);
   const origin = await forwardToOrigin({ request: g.request, payer: v.payer, env: g.env, originUrl: g.settings.originUrl, timeoutMs: g.settings.originTimeoutMs });
+  g.spans.mark('origin');
+  await consuming;
   if (origin.kind !== 'response') {
     const reason = origin.kind === 'timeout' ? 'origin_timeout' : 'origin_unreachable';
     g.record('payment_failed', reason);
@@ -120,11 +159,13 @@ async function forwardAndSettle(g: Charge, v: Verified): Promise<Response> {
     g.record('payment_failed', reason);
     return jsonResponse(body.timedOut ? 504 : 502, { error: reason }, g.route);
   }
-  const ledger = ledgerFor(g.env, v.payment);
+  const { ledger } = v;
   const settlement = await settlePayment({ facilitator: v.facilitator, request: v.request, payment: v.payment, requirement: g.requirement, payer: v.payer });
+  g.spans.mark('settle');
   const { outcome } = settlement;
   if (outcome.kind === 'success') {
-    await bestEffort('settled', () => ledger.settled(v.key, outcome.transaction));
+    // Off the critical path: `consumed` already refuses every replay; `settled` only adds the tx hash.
+    g.waitUntil(bestEffort('settled', () => ledger.settled(v.key, outcome.transaction)));
     g.record('charged');
     return passThrough(response, g.route, body.body, settlement.receiptHeader);
   }

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatHttpDate, parseRfc3339 } from '../../../core/time.js';
 import { encodePayment, OTHER_KEY } from '../../../test/support/payments.js';
@@ -180,5 +181,60 @@ describe('step 3: local checks → 402 re-challenge naming the reason', () => {
     expect(decodeChallengeHeader(res).error).toBe(reason);
     expectRouteHeaders(res);
     f.expectUntouched();
+  });
+});
+
+/** A request with the path exactly as written: fetch() would normalize encoded dot segments first. */
+function rawGet(base: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method: 'GET', headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('path smuggling', () => {
+  it('answers 400 invalid_path for encoded / or \\ and encoded dot segments, before any other decision', async () => {
+    const { headers } = await f.pay();
+    const smuggled = [
+      '/services/echo%2F..%2Fecho-deep',
+      '/services/echo%2fdeep',
+      '/services/echo%5C..%5Csick',
+      '/services/echo/%2e%2e%2Fgone',
+      '/services/nope%2Fx',
+      '/services/gone%2Fx',
+    ];
+    for (const path of smuggled) {
+      const res = await rawGet(f.edge.url, path, headers);
+      expect(res.status, path).toBe(400);
+      expect(JSON.parse(res.body), path).toEqual({ error: 'invalid_path' });
+      expect(res.headers['payment-required'], path).toBeUndefined();
+    }
+    f.expectUntouched();
+  });
+
+  it('resolves encoded dot segments before matching, so the path charged is the path forwarded', async () => {
+    // workerd (like Cloudflare's edge) normalizes `%2e%2e` segments in request.url; the guard also refuses any that arrive.
+    const res = await rawGet(f.edge.url, '/services/sick/%2e%2e/echo/.%2E/echo', {});
+    expect(res.status).toBe(402);
+    const challenge = JSON.parse(Buffer.from(String(res.headers['payment-required']), 'base64').toString('utf8')) as { resource: { url: string } };
+    expect(challenge.resource.url).toBe('https://edge.test/services/echo');
+    f.expectUntouched();
+  });
+
+  it('still gates ordinary paths with encoded characters that are not separators', async () => {
+    const res = await rawGet(f.edge.url, '/services/echo/a%20b', {});
+    expect(res.status).toBe(402);
+  });
+
+  it('sends no Server-Timing header unless GATE_SERVER_TIMING=1', async () => {
+    const res = await f.edge.fetch('/services/echo', { headers: (await f.pay()).headers });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('server-timing')).toBeNull();
   });
 });

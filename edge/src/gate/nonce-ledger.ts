@@ -10,7 +10,9 @@ import { gateSettings } from './settings.js';
  * read and its write, so each transition is atomic.
  *
  *   claimed  ─release→ released ─claim→ claimed
- *   claimed  ─consume→ consumed  (written BEFORE the request goes to the origin)
+ *   claimed  ─consume→ consumed  (written while the request goes to the origin; only the claiming
+ *                                 request holds a claimed row, so it is never forwarded twice)
+ *   (none|released) ─claimAndConsume→ consumed  (VERIFY_MODE=local: nothing can fail in between)
  *   consumed ─settled→ settled   (tx hash kept)
  *   consumed ─pending→ pending   ─alarm re-asks /settle→ settled | consumed
  */
@@ -33,6 +35,8 @@ interface Row {
 
 export class NonceLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The alarm this instance last saw or set; saves a storage read on every claim. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -59,15 +63,27 @@ export class NonceLedger extends DurableObject<Env> {
 
   /** Atomically claim an authorization; a released one may be claimed again. */
   async claim(key: string, validBeforeMs: number): Promise<ClaimResult> {
+    return this.enter(key, validBeforeMs, 'claimed');
+  }
+
+  /**
+   * Claim and consume in one atomic step, for VERIFY_MODE=local where nothing between the two can
+   * fail: the authorization is consumed before the request goes to the origin, in one round trip.
+   */
+  async claimAndConsume(key: string, validBeforeMs: number): Promise<ClaimResult> {
+    return this.enter(key, validBeforeMs, 'consumed');
+  }
+
+  private async enter(key: string, validBeforeMs: number, state: 'claimed' | 'consumed'): Promise<ClaimResult> {
     const row = this.row(key);
     if (row && row.state !== 'released') return { ok: false, state: row.state };
     const expiresAt = validBeforeMs + EXPIRY_MARGIN_MS;
     this.sql.exec(
-      `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, 'claimed', ?, ?)
-       ON CONFLICT(key) DO UPDATE SET state = 'claimed', expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-      key, expiresAt, Date.now(),
+      `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+      key, state, expiresAt, Date.now(),
     );
-    await this.scheduleAlarm();
+    await this.scheduleAtMost(expiresAt);
     return { ok: true };
   }
 
@@ -81,13 +97,14 @@ export class NonceLedger extends DurableObject<Env> {
     return this.move(key, ['claimed'], 'consumed');
   }
 
+  /** `claimed` too: the gate writes `consumed` alongside the forward, and that write may have failed. */
   settled(key: string, transaction: string | null): boolean {
-    return this.move(key, ['consumed', 'pending'], 'settled', { tx: transaction });
+    return this.move(key, ['claimed', 'consumed', 'pending'], 'settled', { tx: transaction });
   }
 
   /** `/settle` outcome unknown: keep the request (the facilitator body, as JSON) and re-ask the facilitator in the background. */
   async pending(key: string, requestJson: string): Promise<boolean> {
-    const moved = this.move(key, ['consumed'], 'pending', { request: requestJson, retryAt: Date.now() + FIRST_RETRY_MS });
+    const moved = this.move(key, ['claimed', 'consumed'], 'pending', { request: requestJson, retryAt: Date.now() + FIRST_RETRY_MS });
     if (moved) await this.scheduleAlarm();
     return moved;
   }
@@ -97,6 +114,7 @@ export class NonceLedger extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     const now = Date.now();
     this.sql.exec("DELETE FROM authorizations WHERE expires_at < ?", now);
     const due = this.sql.exec<{ key: string }>("SELECT key FROM authorizations WHERE state = 'pending' AND retry_at <= ? LIMIT 20", now).toArray();
@@ -131,7 +149,14 @@ export class NonceLedger extends DurableObject<Env> {
       .exec<{ at: number | null }>("SELECT MIN(at) AS at FROM (SELECT MIN(expires_at) AS at FROM authorizations UNION ALL SELECT MIN(retry_at) FROM authorizations WHERE state = 'pending')")
       .toArray()[0]?.at;
     if (next === null || next === undefined) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || next < current) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    await this.scheduleAtMost(next);
+  }
+
+  /** Make sure an alarm fires no later than `at`; the hot path usually finds one already earlier. */
+  private async scheduleAtMost(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = Math.max(at, Date.now());
+    await this.ctx.storage.setAlarm(this.alarmAt);
   }
 }

@@ -10,6 +10,8 @@ export interface GateSettings {
   readonly facilitatorUrl: string;
   readonly facilitatorTimeoutMs: number;
   readonly verifyMode: VerifyMode;
+  /** GATE_SERVER_TIMING=1: add a Server-Timing header of the gate's steps (profiling only). */
+  readonly serverTiming: boolean;
 }
 
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 120_000;
@@ -22,7 +24,18 @@ function required(setting: 'ORIGIN_URL' | 'FACILITATOR_URL', value: string | und
   return settingSchemas.parseSetting(setting, settingSchemas.absoluteHttpUrl, value);
 }
 
+// Vars do not change within an isolate's life, so they are parsed once per distinct set.
+let cached: { key: string; settings: GateSettings } | undefined;
+
 export function gateSettings(env: Env): GateSettings {
+  const key = [env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING].join('\n');
+  if (cached?.key === key) return cached.settings;
+  const settings = parseGateSettings(env);
+  cached = { key, settings };
+  return settings;
+}
+
+function parseGateSettings(env: Env): GateSettings {
   const mode = env.VERIFY_MODE ?? 'facilitator';
   if (mode !== 'facilitator' && mode !== 'local') throw new ConfigError('VERIFY_MODE', 'must be "facilitator" or "local"');
   return {
@@ -31,5 +44,6 @@ export function gateSettings(env: Env): GateSettings {
     facilitatorUrl: required('FACILITATOR_URL', env.FACILITATOR_URL),
     facilitatorTimeoutMs: settingSchemas.parseSetting('FACILITATOR_TIMEOUT_MS', timeoutMs, env.FACILITATOR_TIMEOUT_MS ?? DEFAULT_FACILITATOR_TIMEOUT_MS),
     verifyMode: mode,
+    serverTiming: env.GATE_SERVER_TIMING === '1',
   };
 }

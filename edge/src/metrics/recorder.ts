@@ -53,6 +53,7 @@ let sending = false;
 /** Some request's waitUntil holds the timed flush loop. */
 let timerArmed = false;
 
+/** Put a delta back after a failed flush. */
 function add(delta: SeriesDelta): void {
   const key = seriesKey(delta);
   const seen = pending.get(key);
@@ -64,21 +65,50 @@ function labelValue(value: string, max: number): string {
   return value === '' ? 'unknown' : value.slice(0, max);
 }
 
+/** An offer's labels clamped once, with its series keys built once: recording is then O(1). */
+interface PreparedLabels {
+  readonly plain: OfferLabels;
+  readonly keys: Map<string, string>;
+}
+
+// Keyed by the caller's labels object (the gate keeps one per offer per catalog view).
+const prepared = new WeakMap<OfferLabels, PreparedLabels>();
+
+function prepare(labels: OfferLabels): PreparedLabels {
+  let entry = prepared.get(labels);
+  if (!entry) {
+    // Clamped to the store's schema so one odd label can never get a whole batch refused.
+    const plain: OfferLabels = {
+      offer_namespace: labelValue(labels.offer_namespace, 63),
+      offer_name: labelValue(labels.offer_name, 253),
+      chain: labelValue(labels.chain, 64),
+      asset_symbol: labelValue(labels.asset_symbol, 32),
+    };
+    entry = { plain, keys: new Map() };
+    prepared.set(labels, entry);
+  }
+  return entry;
+}
+
+function record(entry: PreparedLabels, metric: MetricName, reason: string, value: number): void {
+  const cacheKey = `${metric}\n${reason}`;
+  let key = entry.keys.get(cacheKey);
+  if (key === undefined) {
+    key = seriesKey({ metric, labels: entry.plain, reason });
+    // Reasons are normalized codes, but bound the per-offer key cache anyway.
+    if (entry.keys.size < 256) entry.keys.set(cacheKey, key);
+  }
+  const seen = pending.get(key);
+  if (!seen) pending.set(key, { metric, labels: { ...entry.plain }, reason, value });
+  else seen.value = GAUGE_METRICS.has(metric) ? Math.max(seen.value, value) : seen.value + value;
+}
+
+/** Labels are treated as immutable: pass the same object for the same offer to hit the cache. */
 export function recordGateEvent(env: Env, ctx: WaitUntil, labels: OfferLabels, event: GateEvent, reason?: string): void {
-  // Clamped to the store's schema so one odd label can never get a whole batch refused.
-  const plain: OfferLabels = {
-    offer_namespace: labelValue(labels.offer_namespace, 63),
-    offer_name: labelValue(labels.offer_name, 253),
-    chain: labelValue(labels.chain, 64),
-    asset_symbol: labelValue(labels.asset_symbol, 32),
-  };
-  add({ metric: EVENT_METRIC[event], labels: plain, reason: '', value: 1 });
-  if (event === 'charged') {
-    add({ metric: 'obol_x402_verifier_last_payment_success_seconds', labels: plain, reason: '', value: Math.floor(Date.now() / 1000) });
-  }
-  if (event === 'payment_failed' && reason !== undefined) {
-    add({ metric: REASONS_METRIC, labels: plain, reason: normalizeReason(reason), value: 1 });
-  }
+  const entry = prepare(labels);
+  record(entry, EVENT_METRIC[event], '', 1);
+  if (event === 'charged') record(entry, 'obol_x402_verifier_last_payment_success_seconds', '', Math.floor(Date.now() / 1000));
+  if (event === 'payment_failed' && reason !== undefined) record(entry, REASONS_METRIC, normalizeReason(reason), 1);
   scheduleFlush(env, ctx);
 }
 
