@@ -134,6 +134,8 @@ export async function startDrillStack(options: StartDrillOptions = {}): Promise<
     const vars = {
       ...(options.catalogSigners ? { CATALOG_SIGNERS: options.catalogSigners } : signerVars()),
       FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '1500', FACILITATOR_TIMEOUT_MS: '1500',
+      // Lets the ledger resolve a settlement of unknown outcome by reading the chain (never by re-settling).
+      CHAIN_RPC_URLS: JSON.stringify({ 'eip155:84532': chain.rpcUrl }),
       ...options.edgeVars,
     };
     const edge = { current: await startEdge({ vars, persistDir }) };
@@ -209,8 +211,8 @@ export interface Reconciliation {
   settlements: number;
   seller?: Address;
   /**
-   * Charges with no delivered response, declared by the drill: a pending settlement (503
-   * settlement_unknown) that the ledger's background re-ask later settled. See docs/failure-drills.md.
+   * Charges with no delivered response, declared by the drill: a /settle whose answer was lost
+   * (503 settlement_unknown) but which executed on chain anyway. See docs/failure-drills.md.
    */
   chargedUndelivered?: ReadonlyMap<Address, number>;
 }

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
 import type { Env } from '../env.js';
-import { facilitatorClientFromEnv, type SettleOutcome } from './facilitator-client.js';
+import { authorizationUsed, caip2Of, chainRpcUrls } from './authorization-state.js';
 import { gateSettings } from './settings.js';
 
 /**
@@ -14,7 +14,8 @@ import { gateSettings } from './settings.js';
  *                                 request holds a claimed row, so it is never forwarded twice)
  *   (none|released) ─claimAndConsume→ consumed  (VERIFY_MODE=local: nothing can fail in between)
  *   consumed ─settled→ settled   (tx hash kept)
- *   consumed ─pending→ pending   ─alarm re-asks /settle→ settled | consumed
+ *   consumed ─pending→ pending   ─alarm reads authorizationState on chain→ settled | consumed
+ *   (never by POSTing /settle again: that would BE a settlement, charging for a withheld body)
  */
 export type LedgerState = 'claimed' | 'released' | 'consumed' | 'settled' | 'pending';
 export type ClaimResult = { ok: true } | { ok: false; state: Exclude<LedgerState, 'released'> };
@@ -24,7 +25,8 @@ export const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
 export const FIRST_RETRY_MS = 1000;
 export const MAX_RETRY_MS = 5 * 60 * 1000;
 
-const ALREADY_USED = /nonce_already_used|already.?used|authorization.?is.?used/i;
+/** After `validBefore` an unexecuted authorization can no longer execute; this long is left for inclusion. */
+export const SETTLEMENT_INCLUSION_MS = 60_000;
 
 interface Row {
   state: LedgerState;
@@ -122,26 +124,45 @@ export class NonceLedger extends DurableObject<Env> {
     await this.scheduleAlarm();
   }
 
+  /**
+   * A settlement whose outcome was unknown: the first /settle may or may not have executed the
+   * authorization. Ask the chain (CHAIN_RPC_URLS); once it is past `validBefore` and not executed,
+   * it never will be. Without an RPC the outcome stays unknown and the row is consumed at expiry:
+   * the edge itself never causes a charge for a response it withheld.
+   */
   private async resolvePending(key: string): Promise<void> {
     const row = this.row(key);
     if (!row || row.state !== 'pending' || !row.request) return;
     const request = JSON.parse(row.request) as FacilitatorRequest;
-    let outcome: SettleOutcome;
-    try {
-      outcome = await facilitatorClientFromEnv(this.env, gateSettings(this.env)).settle(request);
-    } catch (error) {
-      outcome = { kind: 'unknown', detail: String(error) };
-    }
-    const log = { level: 'info', msg: 'pending settlement re-asked', outcome: outcome.kind };
-    if (outcome.kind === 'success') this.settled(key, outcome.transaction);
-    // The authorization was executed on chain (most likely by our first /settle) but we never saw the tx.
-    else if (outcome.kind === 'failure' && ALREADY_USED.test(outcome.reason)) this.settled(key, null);
-    else if (outcome.kind === 'failure') this.move(key, ['pending'], 'consumed');
+    const deadline = Number(request.paymentPayload.payload.authorization.validBefore) * 1000 + SETTLEMENT_INCLUSION_MS;
+    const used = await this.executedOnChain(request);
+    let outcome: 'settled' | 'expired' | 'waiting';
+    if (used === true) outcome = this.settled(key, null) ? 'settled' : 'waiting';
+    else if (Date.now() > deadline) outcome = this.move(key, ['pending'], 'consumed') ? 'expired' : 'waiting';
     else {
+      outcome = 'waiting';
       const backoff = Math.min(FIRST_RETRY_MS * 2 ** (row.attempts + 1), MAX_RETRY_MS);
-      this.sql.exec('UPDATE authorizations SET attempts = attempts + 1, retry_at = ? WHERE key = ?', Date.now() + backoff, key);
+      const retryAt = Math.min(Date.now() + backoff, deadline + 1);
+      this.sql.exec('UPDATE authorizations SET attempts = attempts + 1, retry_at = ? WHERE key = ?', retryAt, key);
     }
-    console.log(JSON.stringify(outcome.kind === 'failure' ? { ...log, reason: outcome.reason } : log));
+    const chain = used === undefined ? 'unknown' : used ? 'executed' : 'not_executed';
+    console.log(JSON.stringify({ level: outcome === 'expired' && used === undefined ? 'warn' : 'info', msg: 'pending settlement checked', outcome, chain }));
+  }
+
+  /** `authorizationState(from, nonce)` of the payment's token, or undefined when it cannot be read. */
+  private async executedOnChain(request: FacilitatorRequest): Promise<boolean | undefined> {
+    const requirement = request.paymentRequirements;
+    const caip2 = caip2Of(requirement.network);
+    try {
+      const rpcUrl = caip2 ? chainRpcUrls(this.env)[caip2] : undefined;
+      if (!rpcUrl) return undefined;
+      const { from, nonce } = request.paymentPayload.payload.authorization;
+      const timeoutMs = gateSettings(this.env).facilitatorTimeoutMs;
+      return await authorizationUsed({ rpcUrl, asset: requirement.asset, authorizer: from, nonce, timeoutMs });
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', msg: 'authorizationState read failed', error: String(error).slice(0, 200) }));
+      return undefined;
+    }
   }
 
   private async scheduleAlarm(): Promise<void> {
