@@ -1,17 +1,16 @@
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleEdge, ROOT } from '../test/support/edge-bundle.js';
+import { bundleEdge, bundleWorker, COMPATIBILITY_DATE, EDGE_DURABLE_OBJECTS, ROOT } from '../test/support/edge-bundle.js';
 
 /**
  * Workers under test, each in workerd through Miniflare's API directly (not `wrangler dev`, whose
  * proxy worker hides the worker's own cost; see TOOLCHAIN.md "Benchmarks").
  */
 export const BENCH_PUBLIC_BASE_URL = 'https://edge.bench';
-const COMPATIBILITY_DATE = '2026-04-01';
 const BENCH_DIST = join(ROOT, 'dist', 'bench');
 
 export interface RunningWorker {
@@ -49,19 +48,7 @@ const noBazaar: Plugin = {
 export async function bundleWorkers(): Promise<{ edge: string; official: string }> {
   const edge = await bundleEdge(join(BENCH_DIST, 'edge.js'));
   const official = join(BENCH_DIST, 'official-worker.js');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'official-worker.ts')],
-    outfile: official,
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*', 'node:*'],
-    plugins: [noBazaar],
-    logLevel: 'silent',
-  });
+  await bundleWorker({ entry: join(ROOT, 'bench', 'official-worker.ts'), outfile: official, plugins: [noBazaar] });
   return { edge, official };
 }
 
@@ -72,11 +59,7 @@ export async function startOurEdge(scriptPath: string, vars: Record<string, stri
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
-    durableObjects: {
-      CATALOG: { className: 'CatalogStore', useSQLite: true },
-      NONCES: { className: 'NonceLedger', useSQLite: true },
-      METRICS: { className: 'MetricsStore', useSQLite: true },
-    },
+    durableObjects: EDGE_DURABLE_OBJECTS,
     durableObjectsPersist: persist,
     bindings: { PUBLIC_BASE_URL: BENCH_PUBLIC_BASE_URL, ...vars },
     ...quiet,

@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,11 +7,20 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EDGE_BUNDLE = join(ROOT, 'dist', 'test-edge', 'index.js');
 
-export async function bundleEdge(outfile = EDGE_BUNDLE): Promise<string> {
-  mkdirSync(dirname(outfile), { recursive: true });
+/** The worker's Durable Object bindings and compatibility date, as wrangler.toml declares them, for Miniflare. */
+export const EDGE_DURABLE_OBJECTS = {
+  CATALOG: { className: 'CatalogStore', useSQLite: true },
+  NONCES: { className: 'NonceLedger', useSQLite: true },
+  METRICS: { className: 'MetricsStore', useSQLite: true },
+} as const;
+export const COMPATIBILITY_DATE = '2026-04-01';
+
+/** Bundle any worker entry for workerd (ESM, workerd conditions). */
+export async function bundleWorker(params: { entry: string; outfile: string; plugins?: Plugin[] }): Promise<string> {
+  mkdirSync(dirname(params.outfile), { recursive: true });
   await build({
-    entryPoints: [join(ROOT, 'edge', 'src', 'index.ts')],
-    outfile,
+    entryPoints: [params.entry],
+    outfile: params.outfile,
     bundle: true,
     format: 'esm',
     target: 'es2022',
@@ -19,7 +28,12 @@ export async function bundleEdge(outfile = EDGE_BUNDLE): Promise<string> {
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
     external: ['cloudflare:*', 'node:*'],
+    plugins: params.plugins ?? [],
     logLevel: 'silent',
   });
-  return outfile;
+  return params.outfile;
+}
+
+export async function bundleEdge(outfile = EDGE_BUNDLE): Promise<string> {
+  return bundleWorker({ entry: join(ROOT, 'edge', 'src', 'index.ts'), outfile });
 }

@@ -2,7 +2,7 @@ import { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EDGE_BUNDLE } from './edge-bundle.js';
+import { COMPATIBILITY_DATE, EDGE_BUNDLE, EDGE_DURABLE_OBJECTS } from './edge-bundle.js';
 
 /**
  * Start the real edge worker in workerd through Miniflare's API. `persistDir` keeps Durable Object
@@ -29,12 +29,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
   const mf = new Miniflare({
     modules: true,
     scriptPath: EDGE_BUNDLE,
-    compatibilityDate: '2026-04-01',
-    durableObjects: {
-      CATALOG: { className: 'CatalogStore', useSQLite: true },
-      NONCES: { className: 'NonceLedger', useSQLite: true },
-      METRICS: { className: 'MetricsStore', useSQLite: true },
-    },
+    compatibilityDate: COMPATIBILITY_DATE,
+    durableObjects: EDGE_DURABLE_OBJECTS,
     durableObjectsPersist: persistDir,
     bindings: { PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL, VERIFY_MODE: 'facilitator', ...options.vars },
   });
