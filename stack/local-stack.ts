@@ -172,7 +172,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       vars: {
         ...options.edgeVars, PUBLIC_BASE_URL: `http://${HOST}:${edgePort}`, CATALOG_SIGNERS: signer.address,
         ORIGIN_URL: upstream.url, FACILITATOR_URL: facilitator.url, VERIFY_MODE: 'facilitator',
-        CHAIN_RPC_URLS: JSON.stringify({ [`eip155:${chain.chainId}`]: chain.rpcUrl }),
+        CHAIN_RPC_URLS: `eip155:${chain.chainId}=${chain.rpcUrl}`,
       },
       workDir,
       persistDir: options.persistDir ?? join(workDir, 'state'),

@@ -13,7 +13,7 @@ export interface Env {
   FACILITATOR_URL?: string;
   FACILITATOR_TIMEOUT_MS?: string;
   VERIFY_MODE?: string;
-  /** JSON object CAIP-2 → JSON-RPC URL; lets the ledger resolve unknown settlements on chain. */
+  /** Comma-separated `eip155:<id>=<url>`; lets the ledger resolve unknown settlements on chain. */
   CHAIN_RPC_URLS?: string;
   /** "1": the gate answers with a Server-Timing header of its steps (profiling only). */
   GATE_SERVER_TIMING?: string;

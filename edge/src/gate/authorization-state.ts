@@ -11,20 +11,19 @@ import { ConfigError, type Env } from '../env.js';
 
 const AUTHORIZATION_STATE_ABI = parseAbi(['function authorizationState(address authorizer, bytes32 nonce) view returns (bool)']);
 
-const RpcUrls = z.record(z.string().regex(/^eip155:[1-9][0-9]*$/), z.string().url());
+const RpcEntry = z.tuple([z.string().regex(/^eip155:[1-9][0-9]*$/), z.string().regex(/^https?:\/\/[^\s,]+$/)]);
 
-/** `CHAIN_RPC_URLS`: a JSON object from CAIP-2 network to a JSON-RPC URL, e.g. `{"eip155:8453":"https://…"}`. */
+/** `CHAIN_RPC_URLS`: comma-separated `<CAIP-2>=<JSON-RPC URL>`, e.g. `eip155:8453=https://rpc.example`. */
 export function chainRpcUrls(env: Env): Readonly<Record<string, string>> {
-  if (!env.CHAIN_RPC_URLS) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(env.CHAIN_RPC_URLS);
-  } catch {
-    throw new ConfigError('CHAIN_RPC_URLS', 'must be a JSON object like {"eip155:8453":"https://rpc.example"}');
+  const entries = (env.CHAIN_RPC_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const urls: Record<string, string> = {};
+  for (const entry of entries) {
+    const cut = entry.indexOf('=');
+    const parsed = RpcEntry.safeParse(cut < 0 ? [entry] : [entry.slice(0, cut), entry.slice(cut + 1)]);
+    if (!parsed.success) throw new ConfigError('CHAIN_RPC_URLS', 'must be comma-separated eip155:<id>=<http(s) URL> entries');
+    urls[parsed.data[0]] = parsed.data[1];
   }
-  const parsed = RpcUrls.safeParse(json);
-  if (!parsed.success) throw new ConfigError('CHAIN_RPC_URLS', 'must map CAIP-2 ids (eip155:<id>) to http(s) URLs');
-  return parsed.data;
+  return urls;
 }
 
 /** The CAIP-2 id of a requirement's network, written either as a v1 name or as CAIP-2. */
