@@ -40,6 +40,13 @@ export interface ControllerOptions {
 /** Retry delay for a failed reconcile and for a deletion waiting on the edge. */
 const RETRY_MS = 1000;
 const DELETION_POLL_MS = 250;
+/** Longest wait before the next batch (it equals the last batch's duration up to this). */
+const MAX_COALESCE_MS = 1000;
+
+/** Wait `ms`, or just one turn of the event loop (after pending I/O) when it is below 1 ms. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms < 1 ? setImmediate(resolve) : setTimeout(resolve, ms)));
+}
 
 export class Controller {
   readonly queue: WorkQueue;
@@ -83,9 +90,15 @@ export class Controller {
   private async run(): Promise<void> {
     // A first plan even with no offers, so an empty source still publishes an (empty) catalog.
     await this.processBatch([]).catch((error: unknown) => this.options.log.error('initial plan failed', { error: errorMessage(error) }));
+    let lastBatchMs = 0;
     for (;;) {
+      // Yield to pending I/O (probe answers, watch events) before taking keys, and for as long as
+      // the last batch ran: a burst becomes one batch instead of one whole-catalog plan per key
+      // (quadratic at 10,000 offers), and planning never takes more than half the event loop.
+      await pause(Math.min(lastBatchMs, MAX_COALESCE_MS));
       const keys = await this.queue.take();
       if (!keys.length) return;
+      const started = performance.now();
       try {
         await this.processBatch(keys);
       } catch (error) {
@@ -93,6 +106,7 @@ export class Controller {
         for (const key of keys) this.queue.addAfter(key, RETRY_MS);
       } finally {
         this.queue.done(keys);
+        lastBatchMs = performance.now() - started;
       }
     }
   }

@@ -12,6 +12,9 @@ export interface HealthProberOptions {
   readonly onChange: (key: string) => void;
 }
 
+/** Probes in flight at once: 10,000 offers must not mean 10,000 sockets and their buffers. */
+export const MAX_CONCURRENT_PROBES = 32;
+
 interface Target {
   offer: ServiceOffer;
   url: string;
@@ -37,6 +40,10 @@ export class HealthProber {
   private readonly targets = new Map<string, Target>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Keys with a probe queued or running: a slow round never stacks a second probe of a key. */
+  private readonly pending = new Set<string>();
+  private readonly waiting: Array<() => void> = [];
+  private active = 0;
 
   constructor(private readonly options: HealthProberOptions) {}
 
@@ -72,13 +79,49 @@ export class HealthProber {
   }
 
   private async probe(key: string): Promise<void> {
+    if (this.pending.has(key)) return;
+    this.pending.add(key);
+    let probed: Target | undefined;
+    try {
+      await this.acquire();
+      try {
+        probed = await this.probeNow(key);
+      } finally {
+        this.release();
+      }
+    } finally {
+      this.pending.delete(key);
+    }
+    // The health URL changed while the old one was probed (that answer was dropped): probe the new one.
+    const current = this.targets.get(key);
+    if (probed && current && current !== probed && !this.stopped) void this.probe(key);
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active < MAX_CONCURRENT_PROBES) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hand the slot straight to the next waiter, or free it. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /** Probe the key's current target; returns the target probed. */
+  private async probeNow(key: string): Promise<Target | undefined> {
     const target = this.targets.get(key);
-    if (!target || this.stopped) return;
+    if (!target || this.stopped) return undefined;
     const result = observation(await probeUpstream(target.offer, { timeoutMs: this.options.timeoutMs }));
     // The offer may have changed or gone while the probe ran: keep only answers for the same URL.
-    if (this.targets.get(key) !== target || this.stopped) return;
+    if (this.targets.get(key) !== target || this.stopped) return target;
     const before = target.result;
     target.result = result;
     if (!before || before.healthy !== result.healthy || before.message !== result.message) this.options.onChange(key);
+    return target;
   }
 }

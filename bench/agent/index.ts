@@ -1,0 +1,120 @@
+import { cpus } from 'node:os';
+import { atMost, info, type Figure } from '../figures.js';
+import { measurePipeline, type PipelineResult } from './pipeline.js';
+import { measurePropagation } from './propagation.js';
+import { measureAgentProcess, type AgentProcessResult, type BenchSource } from './rss.js';
+
+/**
+ * The cluster-agent bench (issue 4 "Performance"): propagation latency through `wrangler dev`,
+ * reconcile + snapshot + sign at 1,000 and 10,000 offers, and the deployed agent's memory at
+ * 10,000 offers. A case that fails is reported as unavailable; the others still run.
+ */
+
+export interface PropagationFigures {
+  readonly changes: number;
+  readonly offers: number;
+  readonly debounceMs: number;
+  readonly pollMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly minMs: number;
+  readonly timeouts: number;
+}
+
+export interface AgentBenchFigures {
+  readonly measuredAt: string;
+  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly propagation?: PropagationFigures;
+  readonly pipeline: PipelineResult[];
+  readonly process: AgentProcessResult[];
+  /** Headline numbers with the issue's targets. */
+  readonly figures: Figure[];
+  readonly unavailable: { case: string; reason: string }[];
+}
+
+export interface AgentBenchOptions {
+  readonly changes?: number;
+  readonly pipelineSizes?: readonly number[];
+  readonly processOffers?: number;
+  /** Also run the kube agent under a V8 heap cap (slow: at 10,000 offers it does not get ready). */
+  readonly heapCapRun?: boolean;
+}
+
+const POLL_MS = 5;
+/** A V8 heap cap that would fit a 256Mi container (measured: the kube agent at 10,000 offers needs more). */
+const HEAP_CAP = '--max-old-space-size=160';
+const MIB = 1024 * 1024;
+
+/** Nearest-rank percentile (p in 0..100) of unsorted samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? Number.NaN;
+}
+
+async function guarded(name: string, unavailable: AgentBenchFigures['unavailable'], fn: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  try {
+    await fn();
+  } catch (error) {
+    unavailable.push({ case: name, reason: String(error).slice(0, 600) });
+  }
+  console.error(JSON.stringify({ level: 'info', msg: 'agent bench case done', case: name, seconds: Math.round((performance.now() - started) / 100) / 10 }));
+}
+
+function propagationFigures(p: PropagationFigures): Figure[] {
+  const note = `${p.changes} PATCHes of one offer's price (${p.offers} offers), agent debounce ${p.debounceMs} ms, edge polled every ${p.pollMs} ms`;
+  return [
+    atMost('propagation p50 (PATCH → wrangler dev serves it)', p.p50Ms, 'ms', 300, note),
+    atMost('propagation p99', p.p99Ms, 'ms', 1000),
+    info('propagation max', p.maxMs, 'ms'),
+    atMost('propagation changes not seen within 10 s', p.timeouts, 'changes', 0),
+  ];
+}
+
+function processFigures(r: AgentProcessResult): Figure[] {
+  const how = `--source ${r.source}${r.nodeOptions ? `, NODE_OPTIONS=${r.nodeOptions}` : ''}`;
+  const change = r.source === 'dir' ? `edit one of ${r.offers} manifest files` : `PATCH one of ${r.offers} offers`;
+  return [
+    atMost(`agent RSS after first push, ${r.offers} offers, ${how}`, r.rssBytes / MIB, 'MiB', 256, `peak (VmHWM) ${(r.peakRssBytes / MIB).toFixed(0)} MiB; obol-edge agent child, /proc/<pid>/status`),
+    info(`agent start → first push acknowledged, ${how}`, r.startToReadyMs, 'ms', 'process start, list offers, probe every upstream, plan, push'),
+    r.changeToEdgeMs !== undefined
+      ? info(`one change → edge sequence moves, ${how}`, r.changeToEdgeMs, 'ms', change)
+      : atMost(`one change → edge sequence moves, ${how}`, 60_000, 'ms (not seen; deadline)', 59_999, `${change}: not seen within 60 s`),
+  ];
+}
+
+export async function runAgentBench(options: AgentBenchOptions = {}): Promise<AgentBenchFigures> {
+  const unavailable: AgentBenchFigures['unavailable'] = [];
+  const figures: Figure[] = [];
+  const pipeline: PipelineResult[] = [];
+  const processes: AgentProcessResult[] = [];
+  let propagation: PropagationFigures | undefined;
+  await guarded('propagation', unavailable, async () => {
+    const r = await measurePropagation({ changes: options.changes ?? 100, pollMs: POLL_MS });
+    const max = r.samplesMs.length ? Math.max(...r.samplesMs) : Number.NaN;
+    const min = r.samplesMs.length ? Math.min(...r.samplesMs) : Number.NaN;
+    propagation = { changes: options.changes ?? 100, offers: r.offers, debounceMs: r.debounceMs, pollMs: POLL_MS, p50Ms: percentile(r.samplesMs, 50), p99Ms: percentile(r.samplesMs, 99), maxMs: max, minMs: min, timeouts: r.timeouts };
+    figures.push(...propagationFigures(propagation));
+  });
+  for (const size of options.pipelineSizes ?? [1_000, 10_000]) {
+    await guarded(`reconcile+snapshot+sign ${size}`, unavailable, async () => {
+      const r = await measurePipeline(size);
+      pipeline.push(r);
+      const stages = `plan ${r.planMs.toFixed(0)}, reconcile ${r.reconcileMs.toFixed(0)}, build ${r.buildMs.toFixed(0)}, encode ${r.encodeMs.toFixed(0)}, sign ${r.signMs.toFixed(0)} ms; ${(r.snapshotBytes / MIB).toFixed(1)} MiB`;
+      figures.push(size === 10_000 ? atMost(`reconcile+snapshot+sign, ${size} offers`, r.totalMs, 'ms', 2000, stages) : info(`reconcile+snapshot+sign, ${size} offers`, r.totalMs, 'ms', stages));
+    });
+  }
+  const offers = options.processOffers ?? 10_000;
+  const runs: Array<{ source: BenchSource; nodeOptions?: string }> = [{ source: 'kube' }, { source: 'dir' }, ...(options.heapCapRun ? [{ source: 'kube' as const, nodeOptions: HEAP_CAP }] : [])];
+  for (const run of runs) {
+    await guarded(`agent process ${offers} ${run.source}${run.nodeOptions ? ` ${run.nodeOptions}` : ''}`, unavailable, async () => {
+      const r = await measureAgentProcess(offers, run.source, run.nodeOptions);
+      processes.push(r);
+      figures.push(...processFigures(r));
+    });
+  }
+  return { measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, ...(propagation ? { propagation } : {}), pipeline, process: processes, figures, unavailable };
+}
