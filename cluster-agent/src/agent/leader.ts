@@ -1,6 +1,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from './kube-errors.js';
 import { errorMessage, type Logger } from './log.js';
+import type { LeaderElectionConfig } from './config.js';
 
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease, as client-go does it: the holder renews
@@ -10,14 +11,8 @@ import { errorMessage, type Logger } from './log.js';
  * renew within the renew deadline, or sees another holder, stops leading (the process then exits).
  */
 
-export interface LeaderElectionOptions {
+export interface LeaderElectionOptions extends LeaderElectionConfig {
   readonly kubeConfig: KubeConfig;
-  readonly namespace: string;
-  readonly name: string;
-  readonly identity: string;
-  readonly leaseDurationMs: number;
-  readonly renewDeadlineMs: number;
-  readonly retryPeriodMs: number;
   readonly log: Logger;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;

@@ -196,7 +196,12 @@ describe('agent with the kube source', () => {
     }, 6000);
     expect(drained.status).toBe('False');
     await waitFor('route deleted', async () => (await getRoute('qwen')) === undefined);
-    expect(condition(await getOffer('qwen'), 'RoutePublished')).toMatchObject({ status: 'False', reason: 'Drained' });
+    // The route's deletion is reported by the status write after it, not necessarily the one that said Drained.
+    const routeCondition = await waitFor('RoutePublished=False/Drained', async () => {
+      const c = condition(await getOffer('qwen'), 'RoutePublished');
+      return c?.reason === 'Drained' ? c : undefined;
+    });
+    expect(routeCondition).toMatchObject({ status: 'False', reason: 'Drained' });
   });
 
   it('with two replicas exactly one leads and pushes; the standby takes over when the leader leaves', async () => {
