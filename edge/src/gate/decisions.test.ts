@@ -109,6 +109,18 @@ describe('step 1: no payment header', () => {
     f.expectUntouched();
   });
 
+  it('names each resource in its own challenge, also when the unpaid 402 is served from the per-snapshot cache', async () => {
+    for (const round of [1, 2]) {
+      for (const path of ['/services/echo/a', '/services/echo/b']) {
+        const res = await f.edge.fetch(path);
+        expect(res.status, `round ${round}`).toBe(402);
+        expect(decodeChallengeHeader(res).resource).toMatchObject({ url: `https://edge.test${path}` });
+        expect(((await res.json()) as { accepts: Array<{ resource: string }> }).accepts[0]?.resource).toBe(`https://edge.test${path}`);
+      }
+    }
+    f.expectUntouched();
+  });
+
   it('challenges before validating the request itself (a malformed POST still gets the 402)', async () => {
     const res = await f.edge.fetch('/services/echo', { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(402);
