@@ -9,7 +9,7 @@ import type { GateEvent } from '../metrics/recorder.js';
 import { facilitatorClientFromEnv, type FacilitatorClient, type VerifyOutcome } from './facilitator-client.js';
 import { ledgerFor } from './ledger-client.js';
 import { forwardToOrigin } from './origin.js';
-import { challengeResponse, jsonResponse, passThrough, serializeChallenge, type RouteContext, type SerializedChallenge } from './responses.js';
+import { challengeResponse, jsonResponse, passThrough, type RouteContext } from './responses.js';
 import type { NonceLedger } from './nonce-ledger.js';
 import type { Spans } from './server-timing.js';
 import { readOriginBody, settlePayment } from './settle.js';
@@ -23,8 +23,6 @@ export interface Charge {
   readonly route: RouteContext;
   readonly requirement: PaymentRequirement;
   readonly resourceUrl: string;
-  /** The unpaid 402 for this resource, cached per snapshot. */
-  unpaidChallenge(): SerializedChallenge;
   readonly settings: GateSettings;
   readonly options: GateOptions;
   readonly spans: Spans;
@@ -37,7 +35,7 @@ export interface Charge {
 export function refuse(g: Charge, reason: string, extra: Record<string, string> = {}): Response {
   g.record('payment_failed', reason);
   g.record('payment_required');
-  return challengeResponse(g.route, serializeChallenge(g.requirement, g.resourceUrl, reason), extra);
+  return challengeResponse(g.route, g.requirement, g.resourceUrl, reason, extra);
 }
 
 /** Step 3: the payment answers our requirement and its authorization checks out, locally. */

@@ -28,29 +28,15 @@ export function applyRouteHeaders(headers: Headers, route: RouteContext): void {
 }
 
 export function jsonResponse(status: number, body: unknown, route?: RouteContext, extra: Record<string, string> = {}): Response {
-  return serializedJsonResponse(status, JSON.stringify(body), route, extra);
-}
-
-function serializedJsonResponse(status: number, json: string, route?: RouteContext, extra: Record<string, string> = {}): Response {
   const headers = new Headers({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra });
   if (route) applyRouteHeaders(headers, route);
-  return new Response(json, { status, headers });
-}
-
-/** A 402's two challenges, serialized: the v1 body and the base64 v2 `PAYMENT-REQUIRED` header. */
-export interface SerializedChallenge {
-  readonly body: string;
-  readonly header: string;
-}
-
-export function serializeChallenge(requirement: PaymentRequirement, resourceUrl: string, error: string): SerializedChallenge {
-  const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
-  return { body: JSON.stringify(v1), header };
+  return new Response(JSON.stringify(body), { status, headers });
 }
 
 /** 402 with both challenges; `error` is "payment_required" or the reason a payment was refused. */
-export function challengeResponse(route: RouteContext, challenge: SerializedChallenge, extra: Record<string, string> = {}): Response {
-  return serializedJsonResponse(402, challenge.body, route, { [PAYMENT_REQUIRED_HEADER]: challenge.header, ...extra });
+export function challengeResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
+  const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
+  return jsonResponse(402, v1, route, { [PAYMENT_REQUIRED_HEADER]: header, ...extra });
 }
 
 export function preflightResponse(request: Request, route: RouteContext): Response {

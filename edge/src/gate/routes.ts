@@ -5,13 +5,12 @@ import type { PaymentRequirement } from '../../../core/requirement.js';
 import { hasPaymentHeader, InvalidPaymentHeaderError, parsePaymentHeader, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from '../../../core/x402/payment-header.js';
 import type { AppEnv } from '../app.js';
 import { currentCatalog } from '../catalog/cache.js';
-import type { CatalogView } from '../catalog/view.js';
 import { publicBaseUrl, type Env } from '../env.js';
 import { offerLabels, recordGateEvent, type GateEvent, type OfferLabels } from '../metrics/recorder.js';
 import { checkLocally, claimAndServe, refuse, type Charge } from './charge.js';
 import type { FacilitatorHeaderProvider } from './facilitator-client.js';
 import { isSmuggledPath } from './path-guard.js';
-import { challengeResponse, jsonResponse, preflightResponse, serializeChallenge, type RouteContext, type SerializedChallenge } from './responses.js';
+import { challengeResponse, jsonResponse, preflightResponse, type RouteContext } from './responses.js';
 import { startSpans } from './server-timing.js';
 import { gateSettings } from './settings.js';
 
@@ -59,26 +58,10 @@ async function handlePaidRoute(request: Request, env: Env, ctx: WaitUntil, optio
   const charge: Charge = {
     request, env, route, requirement, options, settings, spans,
     resourceUrl: `${baseUrl}${url.pathname}`,
-    unpaidChallenge: () => unpaidChallenge(view, requirement, `${baseUrl}${url.pathname}`),
     record: (event: GateEvent, reason?: string) => recordGateEvent(env, ctx, labels, event, reason),
     waitUntil: (promise: Promise<unknown>) => ctx.waitUntil(promise),
   };
   return spans.apply(await chargeRequest(charge));
-}
-
-/** Bound on cached unpaid challenges per snapshot: resource URLs are request paths, chosen by anyone. */
-const MAX_CACHED_CHALLENGES = 1024;
-
-/** The unpaid 402 is the same bytes for a resource until the next snapshot: serialize it once (indexers probe a lot). */
-function unpaidChallenge(view: CatalogView, requirement: PaymentRequirement, resourceUrl: string): SerializedChallenge {
-  const cache = view.memo('gate-unpaid-challenges', () => new Map<string, SerializedChallenge>());
-  let challenge = cache.get(resourceUrl);
-  if (!challenge) {
-    if (cache.size >= MAX_CACHED_CHALLENGES) cache.clear();
-    challenge = serializeChallenge(requirement, resourceUrl, 'payment_required');
-    cache.set(resourceUrl, challenge);
-  }
-  return challenge;
 }
 
 /** Steps 1–3: challenge, parse, local checks. No network and no storage before step 4. */
@@ -90,7 +73,7 @@ async function chargeRequest(g: Charge): Promise<Response> {
   };
   if (!hasPaymentHeader(headers)) {
     g.record('payment_required');
-    return challengeResponse(g.route, g.unpaidChallenge());
+    return challengeResponse(g.route, g.requirement, g.resourceUrl, 'payment_required');
   }
   let payment;
   try {
