@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAddress, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { PaymentRequirement } from '../../core/requirement.js';
 import type { SnapshotOffer } from '../../core/snapshot.js';
 import { readReceipt } from '../../stack/buyer.js';
@@ -246,3 +246,23 @@ export async function errorOf(res: Response): Promise<{ error?: string; reason?:
   }
 }
 
+/** A drill file's stack: started before its tests (with every payer's balance at that moment), disposed after. */
+export interface DrillFixture {
+  readonly stack: DrillStack;
+  readonly before: Map<Address, bigint>;
+}
+
+export function useDrillStack(options: StartDrillOptions = {}): DrillFixture {
+  let stack: DrillStack | undefined;
+  let before: Map<Address, bigint> | undefined;
+  beforeAll(async () => {
+    stack = await startDrillStack(options);
+    before = await stack.balances();
+  }, 30_000);
+  afterAll(async () => { await stack?.dispose(); }, 15_000);
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the drill stack is not started (use it inside a test)');
+    return value;
+  };
+  return { get stack() { return started(stack); }, get before() { return started(before); } };
+}
