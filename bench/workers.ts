@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleEdge, bundleWorker, COMPATIBILITY_DATE, EDGE_DURABLE_OBJECTS, ROOT } from '../test/support/edge-bundle.js';
+import { bundleEdge, bundleWorker, COMPATIBILITY_DATE, EDGE_DURABLE_OBJECTS, EDGE_MODULES_RULES, ROOT } from '../test/support/edge-bundle.js';
 
 /**
  * Workers under test, each in workerd through Miniflare's API directly (not `wrangler dev`, whose
@@ -59,6 +59,7 @@ export async function startOurEdge(scriptPath: string, vars: Record<string, stri
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
+    modulesRules: EDGE_MODULES_RULES,
     durableObjects: EDGE_DURABLE_OBJECTS,
     durableObjectsPersist: persist,
     bindings: { PUBLIC_BASE_URL: BENCH_PUBLIC_BASE_URL, ...vars },

@@ -1,7 +1,8 @@
-import { concat, getAddress, hashDomain, isAddressEqual, keccak256, recoverAddress, stringToHex, type Hex } from 'viem';
+import { concat, getAddress, hashDomain, isAddressEqual, keccak256, stringToHex, type Hex } from 'viem';
 import type { PaymentRequirement } from '../requirement.js';
 import type { ExactEvmPayload } from './payment-header.js';
 import { X402_REASONS, type LocalRejectReason } from './reasons.js';
+import { recoverSignerAddress } from './secp256k1/recover.js';
 
 /**
  * Local EIP-3009 `TransferWithAuthorization` checks (SPEC §5 step 3), no network. The domain is
@@ -123,12 +124,7 @@ export async function checkAuthorization(params: AuthorizationCheckParams): Prom
     return params.acceptUnverifiedContractSignatures ? { ok: true, payer: a.from } : { ok: false, reason: X402_REASONS.invalidSignature };
   }
   if (bytes !== EOA_SIGNATURE_BYTES) return { ok: false, reason: X402_REASONS.invalidSignature };
-  let valid = false;
-  try {
-    const digest = authorizationDigest(payload, requirement);
-    valid = digest !== undefined && isAddressEqual(await recoverAddress({ hash: digest, signature: payload.signature as Hex }), getAddress(a.from));
-  } catch {
-    valid = false;
-  }
-  return valid ? { ok: true, payer: a.from } : { ok: false, reason: X402_REASONS.invalidSignature };
+  const digest = authorizationDigest(payload, requirement);
+  const signer = digest === undefined ? undefined : recoverSignerAddress(digest, payload.signature as Hex);
+  return signer !== undefined && isAddressEqual(signer, getAddress(a.from)) ? { ok: true, payer: a.from } : { ok: false, reason: X402_REASONS.invalidSignature };
 }

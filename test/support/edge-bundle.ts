@@ -1,6 +1,6 @@
 import { build, type Plugin } from 'esbuild';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Bundle the worker the way wrangler does (ESM, workerd conditions), for Miniflare-driven tests and benches. */
@@ -14,6 +14,25 @@ export const EDGE_DURABLE_OBJECTS = {
   METRICS: { className: 'MetricsStore', useSQLite: true },
 } as const;
 export const COMPATIBILITY_DATE = '2026-04-01';
+/** `.wasm` imports are compiled modules, as wrangler's default rules make them. */
+export const EDGE_MODULES_RULES = [{ type: 'CompiledWasm' as const, include: ['**/*.wasm'] }];
+
+/**
+ * A `.wasm` import stays an import (Workers may not compile WebAssembly at run time): the file is
+ * copied next to the bundle and Miniflare loads it as a compiled module (EDGE_MODULES_RULES).
+ */
+function compiledWasm(outdir: string): Plugin {
+  return {
+    name: 'compiled-wasm',
+    setup(b) {
+      b.onResolve({ filter: /\.wasm$/ }, (args) => {
+        const source = resolve(args.resolveDir, args.path);
+        copyFileSync(source, join(outdir, basename(source)));
+        return { path: `./${basename(source)}`, external: true };
+      });
+    },
+  };
+}
 
 /** Bundle any worker entry for workerd (ESM, workerd conditions). */
 export async function bundleWorker(params: { entry: string; outfile: string; plugins?: Plugin[] }): Promise<string> {
@@ -28,7 +47,7 @@ export async function bundleWorker(params: { entry: string; outfile: string; plu
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
     external: ['cloudflare:*', 'node:*'],
-    plugins: params.plugins ?? [],
+    plugins: [compiledWasm(dirname(params.outfile)), ...(params.plugins ?? [])],
     logLevel: 'silent',
   });
   return params.outfile;

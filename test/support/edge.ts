@@ -2,7 +2,7 @@ import { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPATIBILITY_DATE, EDGE_BUNDLE, EDGE_DURABLE_OBJECTS } from './edge-bundle.js';
+import { COMPATIBILITY_DATE, EDGE_BUNDLE, EDGE_DURABLE_OBJECTS, EDGE_MODULES_RULES } from './edge-bundle.js';
 
 /**
  * Start the real edge worker in workerd through Miniflare's API. `persistDir` keeps Durable Object
@@ -30,6 +30,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     modules: true,
     scriptPath: EDGE_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
+    modulesRules: EDGE_MODULES_RULES,
     durableObjects: EDGE_DURABLE_OBJECTS,
     durableObjectsPersist: persistDir,
     bindings: { PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL, VERIFY_MODE: 'facilitator', ...options.vars },
