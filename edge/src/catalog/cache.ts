@@ -123,9 +123,11 @@ export class CatalogCache {
 const isolateCache = new CatalogCache();
 
 function storeSource(env: Env): CatalogSource {
-  // A stub is bound to the request that made it, so each call gets a fresh one.
-  const store = catalogStore(env);
-  return { head: () => store.head(), read: () => store.read() };
+  // A stub is bound to the request that made it, so each request gets its own, made only when the
+  // cache actually asks the store (deriving a Durable Object id is not free on the hot path).
+  let store: ReturnType<typeof catalogStore> | undefined;
+  const stub = () => (store ??= catalogStore(env));
+  return { head: () => stub().head(), read: () => stub().read() };
 }
 
 /** The last accepted snapshot as this isolate sees it; undefined until a snapshot was accepted. */
