@@ -71,11 +71,10 @@ export async function claimAndServe(g: Charge, payment: PaymentPayload, payer: s
   const ledger = ledgerFor(g.env, payment);
   const request = facilitatorRequest(payment, g.requirement, g.resourceUrl);
   const facilitator = facilitatorClientFromEnv(g.env, g.settings, g.options.facilitatorHeaders);
-  const verified: Verified = { payment, payer, key, request, facilitator, ledger, consumed: g.settings.verifyMode === 'local' };
+  const verified: Verified = { payment, payer, key, request, facilitator, ledger };
   if (g.settings.verifyMode === 'local') {
-    // Nothing can fail between claim and consume here, so both are one atomic round trip.
-    const claim = await ledger.claimAndConsume(key, validBeforeMs(payment));
-    g.spans.mark('claim_consume');
+    const claim = await ledger.claim(key, validBeforeMs(payment));
+    g.spans.mark('claim');
     if (!claim.ok) return claim.state === 'pending' ? settlementUnknown(g) : refuse(g, X402_REASONS.nonceAlreadyUsed);
     g.record('payment_verified');
     return forwardAndSettle(g, verified);
@@ -114,64 +113,56 @@ interface Verified {
   request: FacilitatorRequest;
   facilitator: FacilitatorClient;
   ledger: DurableObjectStub<NonceLedger>;
-  /** Already consumed (local mode's claimAndConsume); otherwise consumed alongside the forward. */
-  consumed: boolean;
 }
 
 /**
- * claimed → consumed, written while the request travels to the origin. Safe: the claim belongs to
- * this request alone (only its own failed /verify could release it), so the authorization already
- * cannot be used again; `consumed` records that it reached the origin.
+ * Steps 6–7: forward, then settle only after the origin answered < 400.
+ *
+ * The claim this request holds already refuses every other use of the authorization (only its own
+ * failed /verify could have released it), so the ledger's final state — `settled` with the tx hash,
+ * or `consumed` when the origin was reached but nothing was settled — is written in the background
+ * once the outcome is known. Only `pending` is written before answering: the background resolution
+ * must be scheduled before the buyer hears "unknown".
  */
-async function consumeAlongside(g: Charge, v: Verified): Promise<void> {
-  if (v.consumed) return;
-  let moved = false;
-  try {
-    moved = await v.ledger.consume(v.key);
-  } catch (error) {
-    console.error(JSON.stringify({ level: 'error', msg: 'nonce ledger: consume failed; the claim still refuses replays', error: String(error) }));
-    return;
-  }
-  if (!moved) console.error(JSON.stringify({ level: 'error', msg: 'nonce ledger: claim was not held at consume; the row still refuses replays' }));
-  g.spans.mark('consume');
-}
-
-/** Steps 6–7: forward, then settle only after the origin answered < 400. */
 async function forwardAndSettle(g: Charge, v: Verified): Promise<Response> {
-  const consuming = consumeAlongside(g, v);
+  const { ledger, key } = v;
+  const consumed = () => g.waitUntil(bestEffort('consumed', () => ledger.consume(key)));
   const origin = await forwardToOrigin({ request: g.request, payer: v.payer, env: g.env, originUrl: g.settings.originUrl, timeoutMs: g.settings.originTimeoutMs });
   g.spans.mark('origin');
-  await consuming;
   if (origin.kind !== 'response') {
+    consumed();
     const reason = origin.kind === 'timeout' ? 'origin_timeout' : 'origin_unreachable';
     g.record('payment_failed', reason);
     return jsonResponse(origin.kind === 'timeout' ? 504 : 502, { error: reason }, g.route);
   }
   const response = origin.response;
   if (response.status >= 400) {
+    consumed();
     origin.deadline.clear();
     g.record('payment_failed', 'origin_error');
     return passThrough(response, g.route, response.body);
   }
   const body = await readOriginBody(response, origin.deadline);
   if (!body.ok) {
+    consumed();
     const reason = body.timedOut ? 'origin_timeout' : 'origin_unreachable';
     g.record('payment_failed', reason);
     return jsonResponse(body.timedOut ? 504 : 502, { error: reason }, g.route);
   }
-  const { ledger } = v;
   const settlement = await settlePayment({ facilitator: v.facilitator, request: v.request, payment: v.payment, requirement: g.requirement, payer: v.payer });
   g.spans.mark('settle');
   const { outcome } = settlement;
   if (outcome.kind === 'success') {
-    // Off the critical path: `consumed` already refuses every replay; `settled` only adds the tx hash.
-    g.waitUntil(bestEffort('settled', () => ledger.settled(v.key, outcome.transaction)));
+    g.waitUntil(bestEffort('settled', () => ledger.settled(key, outcome.transaction)));
     g.record('charged');
     return passThrough(response, g.route, body.body, settlement.receiptHeader);
   }
   if (body.body instanceof ReadableStream) await body.body.cancel().catch(() => undefined);
-  if (outcome.kind === 'failure') return refuse(g, outcome.reason, settlement.receiptHeader);
-  await bestEffort('pending', () => ledger.pending(v.key, JSON.stringify(v.request)));
+  if (outcome.kind === 'failure') {
+    consumed();
+    return refuse(g, outcome.reason, settlement.receiptHeader);
+  }
+  await bestEffort('pending', () => ledger.pending(key, JSON.stringify(v.request)));
   console.warn(JSON.stringify({ level: 'warn', msg: 'settlement outcome unknown; resolving in the background', detail: outcome.detail }));
   return settlementUnknown(g);
 }

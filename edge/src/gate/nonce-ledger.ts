@@ -9,12 +9,11 @@ import { gateSettings } from './settings.js';
  * authorization `(chainId, asset, from, nonce)`. Every method runs without an await between its
  * read and its write, so each transition is atomic.
  *
- *   claimed  ─release→ released ─claim→ claimed
- *   claimed  ─consume→ consumed  (written while the request goes to the origin; only the claiming
- *                                 request holds a claimed row, so it is never forwarded twice)
- *   (none|released) ─claimAndConsume→ consumed  (VERIFY_MODE=local: nothing can fail in between)
- *   consumed ─settled→ settled   (tx hash kept)
- *   consumed ─pending→ pending   ─alarm reads authorizationState on chain→ settled | consumed
+ *   claimed  ─release→ released ─claim→ claimed   (only the claiming request releases, after its own
+ *                                                 failed /verify, before any forward)
+ *   claimed  ─settled→ settled   (tx hash kept; written after the answer, in the background)
+ *   claimed  ─consume→ consumed  (the origin was reached and nothing was settled; background too)
+ *   claimed  ─pending→ pending   ─alarm reads authorizationState on chain→ settled | consumed
  *   (never by POSTing /settle again: that would BE a settlement, charging for a withheld body)
  */
 export type LedgerState = 'claimed' | 'released' | 'consumed' | 'settled' | 'pending';
@@ -63,27 +62,18 @@ export class NonceLedger extends DurableObject<Env> {
     return true;
   }
 
-  /** Atomically claim an authorization; a released one may be claimed again. */
-  async claim(key: string, validBeforeMs: number): Promise<ClaimResult> {
-    return this.enter(key, validBeforeMs, 'claimed');
-  }
-
   /**
-   * Claim and consume in one atomic step, for VERIFY_MODE=local where nothing between the two can
-   * fail: the authorization is consumed before the request goes to the origin, in one round trip.
+   * Atomically claim an authorization; a released one may be claimed again. From here on only
+   * this request can release it, so the row refuses every other use until it expires.
    */
-  async claimAndConsume(key: string, validBeforeMs: number): Promise<ClaimResult> {
-    return this.enter(key, validBeforeMs, 'consumed');
-  }
-
-  private async enter(key: string, validBeforeMs: number, state: 'claimed' | 'consumed'): Promise<ClaimResult> {
+  async claim(key: string, validBeforeMs: number): Promise<ClaimResult> {
     const row = this.row(key);
     if (row && row.state !== 'released') return { ok: false, state: row.state };
     const expiresAt = validBeforeMs + EXPIRY_MARGIN_MS;
     this.sql.exec(
-      `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, ?, ?, ?)
+      `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, 'claimed', ?, ?)
        ON CONFLICT(key) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-      key, state, expiresAt, Date.now(),
+      key, expiresAt, Date.now(),
     );
     await this.scheduleAtMost(expiresAt);
     return { ok: true };
@@ -94,12 +84,12 @@ export class NonceLedger extends DurableObject<Env> {
     return this.move(key, ['claimed'], 'released');
   }
 
-  /** Called before forwarding: from here on the authorization is never forwarded again. */
+  /** The request reached (or may have reached) the origin and nothing was settled. */
   consume(key: string): boolean {
     return this.move(key, ['claimed'], 'consumed');
   }
 
-  /** `claimed` too: the gate writes `consumed` alongside the forward, and that write may have failed. */
+  /** From `pending` too: the alarm found the authorization executed on chain. */
   settled(key: string, transaction: string | null): boolean {
     return this.move(key, ['claimed', 'consumed', 'pending'], 'settled', { tx: transaction });
   }
