@@ -47,6 +47,10 @@ async function gateCases(bundles: { edge: string; official: string }, catalog: R
   await guarded('paid requests', results, () => paidCase({ official, ourFacilitator, ourLocal, origin, facilitator }, results));
 }
 
+/** `tsx bench/run.ts [discovery|render|accept|gate]...`: only the named cases (all by default). */
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+
 async function main(): Promise<void> {
   const results: BenchResults = { measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, runs: {}, figures: [], unavailable: [] };
   const cleanups: Cleanup[] = [];
@@ -54,22 +58,27 @@ async function main(): Promise<void> {
     const bundles = await bundleWorkers();
     const thousand = benchOffers(1_000);
     const catalog = benchSnapshot(thousand, 1);
-    const discoveryEdge = await startOurEdge(bundles.edge, signerVars());
-    cleanups.push(discoveryEdge.dispose);
-    await pushCatalog(discoveryEdge.url, catalog);
-    await guarded('discovery', results, () => discoveryCase(discoveryEdge, results));
+    if (wanted('discovery')) {
+      const discoveryEdge = await startOurEdge(bundles.edge, signerVars());
+      cleanups.push(discoveryEdge.dispose);
+      await pushCatalog(discoveryEdge.url, catalog);
+      await guarded('discovery', results, () => discoveryCase(discoveryEdge, results));
+    }
     const tenThousand = benchOffers(10_000);
-    await guarded('render', results, () => renderCase(tenThousand, results));
-    const acceptEdge = await startOurEdge(bundles.edge, signerVars());
-    cleanups.push(acceptEdge.dispose);
-    await guarded('accept', results, () => acceptCase(acceptEdge, tenThousand, results));
-    await guarded('gate', results, () => gateCases(bundles, catalog, results, cleanups));
+    if (wanted('render')) await guarded('render', results, () => renderCase(tenThousand, results));
+    if (wanted('accept')) {
+      const acceptEdge = await startOurEdge(bundles.edge, signerVars());
+      cleanups.push(acceptEdge.dispose);
+      await guarded('accept', results, () => acceptCase(acceptEdge, tenThousand, results));
+    }
+    if (wanted('gate')) await guarded('gate', results, () => gateCases(bundles, catalog, results, cleanups));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
   console.log(`\nLoad runs (autocannon in a separate process, loopback)\n${formatRuns(results.runs)}`);
   console.log(`\nFigures\n${formatFigures(results.figures)}`);
   for (const u of results.unavailable) console.log(`not available: ${u.case}: ${u.reason}`);
+  if (only.size > 0) return; // a partial run never overwrites the full figures
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log('\nwrote bench/results.json');
 }
