@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePrivateKey } from 'viem/accounts';
@@ -7,17 +7,19 @@ import { catalogSigner } from '../../cluster-agent/src/publish/signer.js';
 import { startUpstream } from '../../cluster-agent/test/agent/support.js';
 import { startFakeApiServer, type FakeApiServer } from '../../cluster-agent/test/fake-apiserver/server.js';
 import { spawnManaged, waitForHttp } from '../../stack/processes.js';
-import { ROOT } from '../../test/support/edge-bundle.js';
 import { freePort, startWranglerEdge } from './edge-process.js';
+import { liveHeapBytes } from './heap.js';
 import { BENCH_NAMESPACES, benchManifests, writeManifestDir } from './offers.js';
 import { patchPrice } from './propagation.js';
 
 /**
- * The agent as deployed (`obol-edge agent`, a child process in its own group) over N offers from a
- * `dir:` source or the fake API server (`--source kube`, no routes, no election), pushing to the
- * edge under `wrangler dev`. Measures start → first acknowledged push (`/readyz` 200), resident
- * memory afterwards (`VmRSS`, peak `VmHWM`, from /proc/<pid>/status), and one price change at that
- * size (file edit or PATCH → the edge's sequence moves).
+ * The agent as deployed (`node obol-edge.mjs agent`: the image's bundle, built by the same
+ * `bundleAgent`, with the Deployment's NODE_OPTIONS; a child process in its own group) over N
+ * offers from a `dir:` source or the fake API server (`--source kube`, no routes, no election),
+ * pushing to the edge under `wrangler dev`. Measures start → first acknowledged push (`/readyz`
+ * 200), resident memory afterwards (`VmRSS`, peak `VmHWM`, from /proc/<pid>/status), and one price
+ * change at that size (file edit or PATCH → the edge's sequence moves). A separate diagnostic run
+ * (`liveHeap`) adds `--heapsnapshot-signal` and reports the live heap of a heap snapshot instead.
  */
 
 export type BenchSource = 'dir' | 'kube';
@@ -25,13 +27,25 @@ export type BenchSource = 'dir' | 'kube';
 export interface AgentProcessResult {
   readonly offers: number;
   readonly source: BenchSource;
-  /** NODE_OPTIONS given to the agent, if any. */
-  readonly nodeOptions?: string;
+  /** NODE_OPTIONS given to the agent ('' for none). */
+  readonly nodeOptions: string;
+  /** How the agent was run, e.g. `node obol-edge.mjs (bundle)`. */
+  readonly entry: string;
   readonly startToReadyMs: number;
   readonly rssBytes: number;
   readonly peakRssBytes: number;
   /** Absent when the edge did not show the change within the deadline. */
   readonly changeToEdgeMs?: number;
+  /** Diagnostic runs only: the heap snapshot's total (what survives a full GC). */
+  readonly liveHeapBytes?: number;
+}
+
+export interface AgentProcessOptions {
+  /** The agent's entry file (the bundle) and how to describe it. */
+  readonly entry: { readonly file: string; readonly label: string };
+  readonly nodeOptions: string;
+  /** Take a heap snapshot after the first push instead of timing a change (adds `--heapsnapshot-signal`). */
+  readonly liveHeap?: boolean;
 }
 
 interface Prepared {
@@ -102,12 +116,27 @@ async function prepareKube(manifests: readonly Record<string, unknown>[]): Promi
   };
 }
 
-export async function measureAgentProcess(offers: number, source: BenchSource, nodeOptions?: string): Promise<AgentProcessResult> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SIGUSR2 → V8 writes a heap snapshot into the agent's cwd, blocking its event loop until done. */
+async function snapshotLiveHeap(pid: number, dir: string, opsPort: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await sleep(200);
+  // The write blocks the agent's event loop: once /healthz answers again the file is complete.
+  await waitForHttp(`http://127.0.0.1:${opsPort}/healthz`, { timeoutMs: 120_000, intervalMs: 200 });
+  const file = readdirSync(dir).find((name) => name.endsWith('.heapsnapshot'));
+  if (!file) throw new Error('the agent wrote no heap snapshot');
+  return liveHeapBytes(join(dir, file));
+}
+
+export async function measureAgentProcess(offers: number, source: BenchSource, options: AgentProcessOptions): Promise<AgentProcessResult> {
   const key = generatePrivateKey();
   const upstream = await startUpstream();
   const edge = await startWranglerEdge({ CATALOG_SIGNERS: catalogSigner(key).address, PUBLIC_BASE_URL: 'https://agent-bench.obol.example' });
   const manifests = benchManifests(offers, upstream.url);
   const prepared = source === 'dir' ? prepareDir(manifests) : await prepareKube(manifests);
+  const workDir = mkdtempSync(join(tmpdir(), 'obol-agent-bench-cwd-'));
+  const nodeOptions = options.liveHeap ? `${options.nodeOptions} --heapsnapshot-signal=SIGUSR2`.trim() : options.nodeOptions;
   const output: string[] = [];
   try {
     const opsPort = await freePort();
@@ -115,19 +144,22 @@ export async function measureAgentProcess(offers: number, source: BenchSource, n
     const agent = spawnManaged({
       name: 'agent',
       command: process.execPath,
-      args: [join(ROOT, 'cluster-agent', 'bin', 'obol-edge.mjs'), 'agent', ...prepared.args, '--edge', edge.url, '--ops-addr', `127.0.0.1:${opsPort}`, '--log-level', 'warn'],
-      cwd: ROOT,
-      env: { ...process.env, ...prepared.env, OBOL_CATALOG_KEY: key, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+      args: [options.entry.file, 'agent', ...prepared.args, '--edge', edge.url, '--ops-addr', `127.0.0.1:${opsPort}`, '--log-level', 'warn'],
+      cwd: workDir,
+      // NODE_OPTIONS always set: exactly the deployed flags, never whatever the bench runs under.
+      env: { ...process.env, ...prepared.env, OBOL_CATALOG_KEY: key, NODE_OPTIONS: nodeOptions },
       onLine: (line) => void (output.length < 200 && output.push(line)),
     });
     try {
       await waitForHttp(`http://127.0.0.1:${opsPort}/readyz`, { timeoutMs: 180_000, intervalMs: 50, alive: () => !agent.hasExited() });
       const startToReadyMs = performance.now() - started;
       // Memory after the first push, once the follow-up work (status writes) has had time to run.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await sleep(3000);
       const memory = procMemory(agent.pid);
+      const base = { offers, source, nodeOptions, entry: options.entry.label, startToReadyMs, rssBytes: memory.rss, peakRssBytes: memory.peak };
+      if (options.liveHeap) return { ...base, liveHeapBytes: await snapshotLiveHeap(agent.pid, workDir, opsPort) };
       const changeToEdgeMs = await timeChange(edge.url, prepared.change);
-      return { offers, source, ...(nodeOptions ? { nodeOptions } : {}), startToReadyMs, rssBytes: memory.rss, peakRssBytes: memory.peak, ...(changeToEdgeMs !== undefined ? { changeToEdgeMs } : {}) };
+      return { ...base, ...(changeToEdgeMs !== undefined ? { changeToEdgeMs } : {}) };
     } catch (error) {
       throw new Error(`${(error as Error).message}\nagent output:\n${output.slice(-10).join('\n')}`);
     } finally {
@@ -137,5 +169,6 @@ export async function measureAgentProcess(offers: number, source: BenchSource, n
     await edge.stop();
     await upstream.close();
     await prepared.cleanup();
+    rmSync(workDir, { recursive: true, force: true });
   }
 }

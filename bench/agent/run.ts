@@ -4,9 +4,12 @@ import { ROOT } from '../../test/support/edge-bundle.js';
 import { formatFigures } from '../figures.js';
 import { runAgentBench } from './index.js';
 
-/** `tsx bench/agent/run.ts [--heap-cap]`: run the agent bench, print its figures, write bench/agent-results.json. */
+/**
+ * `tsx bench/agent/run.ts [--no-live-heap] [--unbounded]`: run the agent bench, print its figures,
+ * write bench/agent-results.json.
+ */
 async function main(): Promise<void> {
-  const results = await runAgentBench({ heapCapRun: process.argv.includes('--heap-cap') });
+  const results = await runAgentBench({ skipLiveHeap: process.argv.includes('--no-live-heap'), unboundedRun: process.argv.includes('--unbounded') });
   console.log(`\nCluster agent\n${formatFigures(results.figures)}`);
   for (const u of results.unavailable) console.log(`not available: ${u.case}: ${u.reason}`);
   writeFileSync(join(ROOT, 'bench', 'agent-results.json'), `${JSON.stringify(results, null, 2)}\n`);

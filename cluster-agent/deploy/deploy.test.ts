@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { z } from 'zod';
 import { buildCrd, CRD_PATH, renderCrdYaml } from './generate-crd.js';
+import { agentContainer, deployedNodeOptions, heapLimitsMiB, imageNodeOptions } from './node-options.js';
 import { SchemaConversionError, toStructuralSchema, type Schema } from './structural-schema.js';
 
 const DIR = join(import.meta.dirname, '.');
@@ -173,6 +174,21 @@ describe('deployment manifests', () => {
     }
     expect(records.some((r) => r.includes('charged_requests'))).toBe(true);
     expect(rules.find((r) => r.record?.includes('charged_requests'))?.expr).toContain('sum by (offer_namespace, offer_name, chain, asset_symbol)');
+  });
+
+  it('the agent runs with V8 heap limits that fit its memory limit, the same in the Deployment and the image', () => {
+    const options = deployedNodeOptions();
+    expect(options).toBe(imageNodeOptions());
+    const { oldSpace, semiSpace } = heapLimitsMiB(options);
+    expect(oldSpace).toBeGreaterThan(0);
+    expect(semiSpace).toBeGreaterThan(0);
+    const limit = /^(\d+)Mi$/.exec(agentContainer().resources?.limits?.memory ?? '');
+    // Old space + young generation (3 semi-spaces) + ~64 MiB of code and runtime must fit the limit.
+    expect(Number(limit?.[1])).toBeGreaterThanOrEqual((oldSpace ?? 0) + 3 * (semiSpace ?? 0) + 64);
+  });
+
+  it('the Dockerfile bundles with bundle.ts (as the agent bench does)', () => {
+    expect(readFileSync(join(DIR, 'Dockerfile'), 'utf8')).toMatch(/^RUN npx tsx cluster-agent\/deploy\/bundle\.ts \/out\/obol-edge\.mjs$/m);
   });
 
   it('the Dockerfile has no default base image and runs as non-root', () => {

@@ -71,7 +71,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   function startLeading(): void {
     if (leading || stopped) return;
     let controller: Controller | undefined;
-    const prober = new HealthProber({ intervalMs: config.healthIntervalMs, timeoutMs: config.probeTimeoutMs, onChange: (key) => controller?.enqueue(key) });
+    const prober = new HealthProber({ intervalMs: config.healthIntervalMs, timeoutMs: config.probeTimeoutMs, onChange: (key) => controller?.healthChanged(key) });
     const pusher = new Pusher({
       client,
       signer: config.signer,

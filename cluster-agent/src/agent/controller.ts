@@ -1,10 +1,12 @@
-import { offerStateAt, planCatalog, type CatalogPlan, type OfferDecision, type ServiceOffer } from '../../../core/index.js';
+import { offerStateAt, type OfferDecision, type ServiceOffer } from '../../../core/index.js';
 import type { OfferRecord, OfferSource } from '../sources/source.js';
 import type { FinalizerManager } from './finalizer.js';
 import { CATALOG_FINALIZER } from './finalizer.js';
 import type { HealthProber } from './health.js';
+import { jsonEqual } from './json-equal.js';
 import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
+import { CatalogPlanner } from './planner.js';
 import type { Acknowledgement, Pusher } from './pusher.js';
 import { reconcileOffer, sameStatus } from './reconcile.js';
 import { routeName, type RouteManager } from './routes.js';
@@ -12,9 +14,10 @@ import type { StatusWriter } from './status-writer.js';
 import { WorkQueue } from './work-queue.js';
 
 /**
- * The reconcile loop: sources and probes only enqueue keys; each batch plans the whole catalog once
- * (paths are unique across offers), hands the snapshot entries to the pusher, then reconciles each
- * key with the pure `reconcileOffer` and carries out its actions (status, route, finalizer).
+ * The reconcile loop: sources and probes only enqueue keys; each batch takes the current
+ * whole-catalog plan (planned again only when an input changed, see `CatalogPlanner`), hands the
+ * snapshot entries to the pusher when they changed, then reconciles its keys with the pure
+ * `reconcileOffer` and carries out their actions (status, route, finalizer), a few keys at a time.
  */
 
 /** Kubernetes side effects; absent for the `dir:` source. */
@@ -40,8 +43,24 @@ export interface ControllerOptions {
 /** Retry delay for a failed reconcile and for a deletion waiting on the edge. */
 const RETRY_MS = 1000;
 const DELETION_POLL_MS = 250;
-/** Longest wait before the next batch (it equals the last batch's duration up to this). */
+/** Longest wait before the next batch (it equals the last plan's duration up to this). */
 const MAX_COALESCE_MS = 1000;
+/**
+ * Keys per batch: a plan change (a new price, a freed path) waits at most one batch of status
+ * writes before it is planned and pushed, however many offers a resync or an acknowledgement queued.
+ */
+export const MAX_BATCH_KEYS = 64;
+/** Keys of a batch reconciled at once (their Kubernetes writes overlap; each key is still sequential). */
+export const RECONCILE_CONCURRENCY = 16;
+
+interface BatchOutcome {
+  /** Time spent planning (0 when the plan was reused). */
+  readonly planMs: number;
+  /** The batch planned while some offer still waited for its first probe. */
+  readonly unprobed: boolean;
+}
+
+const NOTHING_PLANNED: BatchOutcome = { planMs: 0, unprobed: false };
 
 /** Wait `ms`, or just one turn of the event loop (after pending I/O) when it is below 1 ms. */
 function pause(ms: number): Promise<void> {
@@ -52,13 +71,19 @@ export class Controller {
   readonly queue: WorkQueue;
   private readonly now: () => number;
   private readonly routeState = new Map<string, 'present' | 'absent'>();
-  private fingerprints = new Map<string, string>();
+  private readonly planner: CatalogPlanner;
   private resync: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
     this.queue = new WorkQueue(this.now);
+    this.planner = new CatalogPlanner({
+      source: options.source,
+      prober: options.prober,
+      routeManagement: options.cluster?.routes !== undefined,
+      routePublished: (key) => this.routeState.get(key) === 'present',
+    });
   }
 
   start(): void {
@@ -73,89 +98,101 @@ export class Controller {
     await this.loop;
   }
 
+  /** A source reported a change of this offer (the planner sees whether its parsed input changed). */
   enqueue(key: string): void {
     this.queue.add(key);
   }
 
-  enqueueAll(): void {
-    for (const record of this.options.source.records()) this.queue.add(record.key);
+  /** The offer's probe result changed: plan again. */
+  healthChanged(key: string): void {
+    this.planner.invalidate();
+    this.queue.add(key);
   }
 
-  /** An acknowledgement changes PaymentGateReady and may release deletions. */
+  /** Resync: plan again and reconcile every offer. */
+  enqueueAll(): void {
+    this.planner.invalidate();
+    this.addAll();
+  }
+
+  /** An acknowledgement changes PaymentGateReady and may release deletions; the plan is unchanged. */
   onAck(ack: Acknowledgement): void {
     for (const key of ack.offers.keys()) this.queue.add(key);
-    this.enqueueAll();
+    this.addAll();
+  }
+
+  private addAll(): void {
+    for (const record of this.options.source.records()) this.queue.add(record.key);
   }
 
   private async run(): Promise<void> {
     // A first plan even with no offers, so an empty source still publishes an (empty) catalog.
-    await this.processBatch([]).catch((error: unknown) => this.options.log.error('initial plan failed', { error: errorMessage(error) }));
-    let lastBatchMs = 0;
+    let last = await this.processBatch([]).catch((error: unknown): BatchOutcome => {
+      this.options.log.error('initial plan failed', { error: errorMessage(error) });
+      return NOTHING_PLANNED;
+    });
     for (;;) {
-      // Yield to pending I/O (probe answers, watch events) before taking keys, and for as long as
-      // the last batch ran: a burst becomes one batch instead of one whole-catalog plan per key
-      // (quadratic at 10,000 offers), and planning never takes more than half the event loop.
-      await pause(Math.min(lastBatchMs, MAX_COALESCE_MS));
-      const keys = await this.queue.take();
+      // Yield to pending I/O (probe answers, watch events) before taking keys, and after a batch
+      // that planned, for as long as planning took: a burst becomes one plan instead of one
+      // whole-catalog plan per key (quadratic at 10,000 offers), and planning never takes more
+      // than half the event loop. While first probes run (start-up: 10,000 of them) their answers
+      // are gathered for up to MAX_COALESCE_MS, or until the last one is in.
+      if (last.unprobed) await this.options.prober.settled(MAX_COALESCE_MS);
+      else await pause(Math.min(last.planMs, MAX_COALESCE_MS));
+      const keys = await this.queue.take(MAX_BATCH_KEYS);
       if (!keys.length) return;
-      const started = performance.now();
       try {
-        await this.processBatch(keys);
+        last = await this.processBatch(keys);
       } catch (error) {
+        last = NOTHING_PLANNED;
         this.options.log.error('reconcile batch failed', { error: errorMessage(error) });
         for (const key of keys) this.queue.addAfter(key, RETRY_MS);
       } finally {
         this.queue.done(keys);
-        lastBatchMs = performance.now() - started;
       }
     }
   }
 
-  private plan(nowMs: number): CatalogPlan {
-    const live = this.options.source.records().filter((r) => !r.object?.deleting);
-    this.options.prober.sync(live.flatMap((r) => (r.input.parsed.ok ? [{ key: r.key, offer: r.input.parsed.offer }] : [])));
-    const routes = this.options.cluster?.routes;
-    return planCatalog({
-      offers: live.map((r) => r.input),
-      observe: (key) => ({ upstreamHealthy: this.options.prober.get(key)?.healthy ?? false, routePublished: this.routeState.get(key) === 'present' }),
-      routeManagement: routes !== undefined,
-      source: this.options.source.kind,
-      nowMs,
-    });
-  }
-
-  /** Keys whose decision changed since the last plan are reconciled too (e.g. a path freed). */
-  private cascade(plan: CatalogPlan, batch: ReadonlySet<string>): void {
-    const next = new Map<string, string>();
-    for (const d of plan.decisions) {
-      const print = JSON.stringify([d.invalid ?? null, d.pathConflictWith ?? null, d.published, d.phase, d.entry ?? null]);
-      next.set(d.key, print);
-      if (this.fingerprints.get(d.key) === print) continue;
-      if (d.invalid !== undefined) this.options.log.warn('invalid ServiceOffer', { offer: d.key, problems: d.invalid });
-      if (!batch.has(d.key)) this.queue.add(d.key);
-    }
-    this.fingerprints = next;
-  }
-
-  private async processBatch(keys: readonly string[]): Promise<void> {
+  /** Plan if needed, hand a changed plan to the pusher, reconcile the keys. */
+  private async processBatch(keys: readonly string[]): Promise<BatchOutcome> {
     const nowMs = this.now();
-    const plan = this.plan(nowMs);
-    // Push only once every valid offer has been probed: never advertise an offer as unavailable
-    // merely because its first probe is still running (e.g. right after an agent restart).
-    const unprobed = plan.decisions.some((d) => d.offer !== undefined && this.options.prober.get(d.key) === undefined);
-    if (!unprobed) this.options.pusher.setOffers(plan.offers);
-    this.cascade(plan, new Set(keys));
-    const decisions = new Map(plan.decisions.map((d) => [d.key, d]));
-    for (const key of keys) {
-      try {
-        await this.reconcileKey(key, decisions.get(key), nowMs);
-        this.options.metrics.reconciles.inc({ result: 'ok' });
-      } catch (error) {
-        this.options.metrics.reconciles.inc({ result: 'error' });
-        this.options.metrics.reconcileErrors.inc();
-        this.options.log.warn('reconcile failed; requeued', { offer: key, error: errorMessage(error) });
-        this.queue.addAfter(key, RETRY_MS);
+    const started = performance.now();
+    const plan = this.planner.plan(nowMs);
+    const planMs = plan.fresh ? performance.now() - started : 0;
+    if (plan.fresh) {
+      this.options.log.debug('catalog planned', { offers: plan.offers.length, changed: plan.changed.length, unprobed: plan.unprobed, ms: Math.round(planMs) });
+      // Push only once every valid offer has been probed: never advertise an offer as unavailable
+      // merely because its first probe is still running (e.g. right after an agent restart).
+      if (!plan.unprobed) this.options.pusher.setOffers(plan.offers);
+      // Keys whose decision changed are reconciled too (e.g. a path freed by a deletion).
+      const batch = new Set(keys);
+      for (const key of plan.changed) {
+        const decision = plan.decisions.get(key);
+        if (decision?.invalid !== undefined) this.options.log.warn('invalid ServiceOffer', { offer: key, problems: decision.invalid });
+        if (!batch.has(key)) this.queue.add(key);
       }
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++] as string;
+        await this.reconcileCounted(key, plan.decisions.get(key), nowMs);
+      }
+    };
+    const workers = this.options.cluster ? Math.min(RECONCILE_CONCURRENCY, keys.length) : 1;
+    await Promise.all(Array.from({ length: workers }, worker));
+    return { planMs, unprobed: plan.fresh && plan.unprobed };
+  }
+
+  private async reconcileCounted(key: string, decision: OfferDecision | undefined, nowMs: number): Promise<void> {
+    try {
+      await this.reconcileKey(key, decision, nowMs);
+      this.options.metrics.reconciles.inc({ result: 'ok' });
+    } catch (error) {
+      this.options.metrics.reconciles.inc({ result: 'error' });
+      this.options.metrics.reconcileErrors.inc();
+      this.options.log.warn('reconcile failed; requeued', { offer: key, error: errorMessage(error) });
+      this.queue.addAfter(key, RETRY_MS);
     }
   }
 
@@ -201,7 +238,7 @@ export class Controller {
   private acknowledged(decision: OfferDecision, nowMs: number): number | undefined {
     const ack = this.options.pusher.lastAck;
     const served = ack?.offers.get(decision.key);
-    if (!ack || !served || !decision.entry || JSON.stringify(served) !== JSON.stringify(decision.entry)) return undefined;
+    if (!ack || !served || !decision.entry || !jsonEqual(served, decision.entry)) return undefined;
     const state = offerStateAt(served, nowMs);
     return state === 'active' || state === 'draining' ? ack.sequence : undefined;
   }
@@ -221,7 +258,10 @@ export class Controller {
     }
     this.routeState.set(key, wanted);
     // The route is a publication fact: plan again with it.
-    if (before !== wanted) this.queue.add(key);
+    if (before !== wanted) {
+      this.planner.invalidate();
+      this.queue.add(key);
+    }
   }
 
   /** Deletion: no route, and the edge acknowledged a snapshot without the offer; then let it go. */

@@ -66,4 +66,23 @@ describe('HealthProber', () => {
     expect(result.message).toContain('/new');
     expect(upstream.paths.filter((p) => p === '/new')).toHaveLength(1);
   });
+
+  it('settled() resolves when every offer has its first result, or after the wait when one is still out', async () => {
+    const upstream = await slowUpstream(80);
+    cleanups.push(upstream.close);
+    const prober = new HealthProber({ intervalMs: 60_000, timeoutMs: 2_000, onChange: () => undefined });
+    cleanups.push(() => prober.stop());
+    await prober.settled(5_000);
+    prober.sync([{ key: 'llm/a', offer: offer('a', upstream.url) }, { key: 'llm/b', offer: offer('b', upstream.url) }]);
+    const started = Date.now();
+    await prober.settled(20);
+    expect(Date.now() - started).toBeLessThan(70);
+    expect(prober.get('llm/a')).toBeUndefined();
+    await prober.settled(5_000);
+    expect(prober.get('llm/a')?.healthy && prober.get('llm/b')?.healthy).toBe(true);
+    // A new health URL waits for its first result again; a removed offer is no longer waited for.
+    prober.sync([{ key: 'llm/a', offer: offer('a', upstream.url, '/other') }]);
+    await prober.settled(5_000);
+    expect(prober.get('llm/a')?.message).toContain('/other');
+  });
 });

@@ -44,6 +44,9 @@ export class HealthProber {
   private readonly pending = new Set<string>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
+  /** Targets with no result yet, and who waits for that to reach zero. */
+  private unprobed = 0;
+  private settledWaiters: Array<() => void> = [];
 
   constructor(private readonly options: HealthProberOptions) {}
 
@@ -56,16 +59,35 @@ export class HealthProber {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.unprobed = 0;
+    this.releaseSettled();
   }
 
   get(key: string): HealthObservation | undefined {
     return this.targets.get(key)?.result;
   }
 
+  /** Resolves once every target has its first result, or after `maxWaitMs`. */
+  settled(maxWaitMs: number): Promise<void> {
+    if (this.unprobed === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxWaitMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.settledWaiters.push(done);
+    });
+  }
+
   /** Make the probed set equal to `offers`. */
   sync(offers: ReadonlyArray<{ key: string; offer: ServiceOffer }>): void {
     const wanted = new Set(offers.map((o) => o.key));
-    for (const key of this.targets.keys()) if (!wanted.has(key)) this.targets.delete(key);
+    for (const [key, target] of this.targets) {
+      if (wanted.has(key)) continue;
+      this.targets.delete(key);
+      if (!target.result) this.unprobed--;
+    }
     for (const { key, offer } of offers) {
       const url = healthUrl(offer);
       const current = this.targets.get(key);
@@ -73,9 +95,19 @@ export class HealthProber {
         current.offer = offer;
         continue;
       }
+      // A new target, or a new URL for one that had a result, waits for a first probe again.
+      if (!current || current.result) this.unprobed++;
       this.targets.set(key, { offer, url });
       void this.probe(key);
     }
+    this.releaseSettled();
+  }
+
+  private releaseSettled(): void {
+    if (this.unprobed > 0) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const done of waiters) done();
   }
 
   private async probe(key: string): Promise<void> {
@@ -121,6 +153,10 @@ export class HealthProber {
     if (this.targets.get(key) !== target || this.stopped) return target;
     const before = target.result;
     target.result = result;
+    if (!before) {
+      this.unprobed--;
+      this.releaseSettled();
+    }
     if (!before || before.healthy !== result.healthy || before.message !== result.message) this.options.onChange(key);
     return target;
   }

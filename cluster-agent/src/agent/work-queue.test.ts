@@ -46,6 +46,14 @@ describe('WorkQueue', () => {
     expect(clockReads).toBeLessThan(5);
   });
 
+  it('take(max) hands out at most max due keys, oldest first, and leaves the rest due', async () => {
+    const queue = new WorkQueue();
+    for (const key of ['a/1', 'a/2', 'a/3']) queue.add(key);
+    expect(await queue.take(2)).toEqual(['a/1', 'a/2']);
+    expect(queue.length).toBe(1);
+    expect(await queue.take(2)).toEqual(['a/3']);
+  });
+
   it('close releases a waiting taker with no keys', async () => {
     const queue = new WorkQueue();
     const taken = queue.take();

@@ -35,12 +35,16 @@ export class WorkQueue {
     return this.due.size;
   }
 
-  /** Wait for keys that are due, then mark them processing. Resolves [] once closed. */
-  async take(): Promise<string[]> {
+  /** Wait for keys that are due, then mark at most `max` of them processing. Resolves [] once closed. */
+  async take(max = Number.POSITIVE_INFINITY): Promise<string[]> {
     for (;;) {
       if (this.closed) return [];
       const now = this.now();
-      const ready = [...this.due].filter(([key, at]) => at <= now && !this.processing.has(key)).map(([key]) => key);
+      const ready: string[] = [];
+      for (const [key, at] of this.due) {
+        if (ready.length >= max) break;
+        if (at <= now && !this.processing.has(key)) ready.push(key);
+      }
       if (ready.length) {
         for (const key of ready) {
           this.due.delete(key);
@@ -66,7 +70,8 @@ export class WorkQueue {
   }
 
   private sleepUntilNext(now: number): Promise<void> {
-    const next = Math.min(...[...this.due].filter(([key]) => !this.processing.has(key)).map(([, at]) => at));
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, at] of this.due) if (at < next && !this.processing.has(key)) next = at;
     return new Promise((resolve) => {
       this.waiter = resolve;
       // setTimeout fires at once past 2^31-1 ms (~24.8 days), which would spin on a far-off drain deadline.

@@ -1,10 +1,13 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { UPSTREAM_URL_ANNOTATION, type ServiceOffer } from '../../../core/index.js';
 
 /**
  * Upstream health (SPEC §7 `UpstreamHealthy`): GET `<base><healthPath>` with a short timeout; any
  * 2xx is healthy, everything else (other status, redirect, refused, timeout) is not. The base URL
  * is the `obol.org/upstream-url` annotation when set (dir source, outside a cluster), else the
- * in-cluster Service DNS name.
+ * in-cluster Service DNS name. Probes use `node:http(s)` and read only the status line: at 10,000
+ * offers every `--health-interval`, `fetch` cost about three times the CPU and garbage.
  */
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
@@ -52,7 +55,47 @@ export function upstreamHealthUrl(offer: OfferUpstream): string {
 
 export interface ProbeOptions {
   readonly timeoutMs?: number;
+  /** Probe through this fetch instead of `node:http(s)` (an embedding's own transport). */
   readonly fetch?: typeof fetch;
+}
+
+class ProbeTimeoutError extends Error {
+  constructor() {
+    super('probe timed out');
+    this.name = 'ProbeTimeoutError';
+  }
+}
+
+/** GET `url` and resolve with the answer's status as soon as its head arrives; redirects are not followed. */
+function headStatus(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, { method: 'GET' }, (res) => {
+      clearTimeout(timer);
+      resolve(res.statusCode ?? 0);
+      // The status is all a probe needs: never read (or wait for) the body.
+      res.on('error', () => undefined);
+      res.destroy();
+    });
+    const timer = setTimeout(() => req.destroy(new ProbeTimeoutError()), timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.end();
+  });
+}
+
+async function fetchStatus(doFetch: typeof fetch, url: string, timeoutMs: number): Promise<number> {
+  try {
+    const res = await doFetch(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.status;
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'TimeoutError') throw new ProbeTimeoutError();
+    throw Object.assign(new Error((error as Error).message), { code: (error as { cause?: { code?: string } }).cause?.code });
+  }
 }
 
 export async function probeUpstream(offer: OfferUpstream, options: ProbeOptions = {}): Promise<ProbeResult> {
@@ -64,14 +107,12 @@ export async function probeUpstream(offer: OfferUpstream, options: ProbeOptions 
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   try {
-    const res = await (options.fetch ?? fetch)(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    const healthy = res.status >= 200 && res.status < 300;
-    return healthy ? { healthy, url, status: res.status } : { healthy, url, status: res.status, detail: `health check answered ${res.status}` };
+    const status = options.fetch ? await fetchStatus(options.fetch, url, timeoutMs) : await headStatus(url, timeoutMs);
+    const healthy = status >= 200 && status < 300;
+    return healthy ? { healthy, url, status } : { healthy, url, status, detail: `health check answered ${status}` };
   } catch (error) {
-    const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    const detail = timedOut ? `no answer within ${timeoutMs} ms` : `unreachable${cause ? ` (${cause})` : ''}`;
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = error instanceof ProbeTimeoutError ? `no answer within ${timeoutMs} ms` : `unreachable${code ? ` (${code})` : ''}`;
     return { healthy: false, url, detail: `health check ${detail}` };
   }
 }

@@ -1,16 +1,28 @@
+import { z } from 'zod';
 import {
   CatalogSnapshot,
   MAX_SNAPSHOT_BYTES,
+  MAX_SNAPSHOT_OFFERS,
   SNAPSHOT_SCHEMA_VERSION,
+  SnapshotOffer,
   formatRfc3339,
   type AgentIdentity,
-  type SnapshotOffer,
 } from '../../../core/index.js';
 
 /**
  * Build the catalog snapshot (SPEC §6) from planned offers, and encode it to the exact bytes that
- * are signed and pushed. The snapshot is validated with core `CatalogSnapshot` before it leaves.
+ * are signed and pushed. The snapshot is validated against core `CatalogSnapshot` before it
+ * leaves: the envelope and the offer count on every build, each offer entry against
+ * `SnapshotOffer` once per entry object (the agent's planner keeps an unchanged offer's entry, so
+ * a push at 10,000 offers checks only what changed instead of copying the whole catalog).
  */
+
+/** The snapshot without its offers, checked whole on every build. */
+const Envelope = CatalogSnapshot.omit({ offers: true });
+/** The offer count limit, with zod's own wording. */
+const OfferCount = z.array(z.unknown()).max(MAX_SNAPSHOT_OFFERS);
+/** Entries that passed `SnapshotOffer`; entries are never mutated, so a pass holds for the object. */
+const checkedEntries = new WeakSet<SnapshotOffer>();
 
 export class SnapshotBuildError extends Error {
   readonly reason: 'invalid_snapshot' | 'snapshot_too_large';
@@ -31,20 +43,31 @@ export interface BuildSnapshotParams {
   readonly issuedAtMs: number;
 }
 
+function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  return error.issues.map((i) => `${[...prefix, ...i.path].map(String).join('.') || '(root)'}: ${i.message}`);
+}
+
 export function buildSnapshot(params: BuildSnapshotParams): CatalogSnapshot {
-  const parsed = CatalogSnapshot.safeParse({
+  const envelope = Envelope.safeParse({
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
     sequence: params.sequence,
     issuedAt: formatRfc3339(params.issuedAtMs),
     audience: params.audience,
     identity: params.identity,
-    offers: params.offers,
   });
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new SnapshotBuildError('invalid_snapshot', `snapshot is not valid: ${detail}`);
+  const problems = envelope.success ? [] : issuesOf(envelope.error);
+  const count = OfferCount.safeParse(params.offers);
+  if (!count.success) problems.push(...issuesOf(count.error, ['offers']));
+  params.offers.forEach((offer, index) => {
+    if (checkedEntries.has(offer)) return;
+    const checked = SnapshotOffer.safeParse(offer);
+    if (checked.success) checkedEntries.add(offer);
+    else problems.push(...issuesOf(checked.error, ['offers', index]));
+  });
+  if (!envelope.success || problems.length) {
+    throw new SnapshotBuildError('invalid_snapshot', `snapshot is not valid: ${problems.join('; ')}`);
   }
-  return parsed.data;
+  return { ...envelope.data, offers: params.offers as SnapshotOffer[] };
 }
 
 /** The exact UTF-8 bytes that are signed and sent. Throws when over the edge's size limit. */

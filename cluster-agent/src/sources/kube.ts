@@ -1,6 +1,7 @@
 import { CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { ServiceOfferStatus, offerKey, parseServiceOffer, rawOfferKey } from '../../../core/index.js';
+import { ServiceOfferStatus, offerKey, parseServiceOffer, rawOfferKey, type OfferParseResult, type ServiceOffer } from '../../../core/index.js';
+import { jsonEqual } from '../agent/json-equal.js';
 import { errorMessage, type Logger } from '../agent/log.js';
 import type { KubeObjectFacts, OfferRecord, OfferSource } from './source.js';
 
@@ -37,6 +38,20 @@ const Meta = z.object({
   finalizers: z.array(z.string()).optional(),
 });
 
+/** The offer validated whole (its status too, as ever) but kept without the status, which `object.status` holds. */
+function parseOffer(raw: unknown): OfferParseResult {
+  const parsed = parseServiceOffer(raw);
+  if (!parsed.ok || parsed.offer.status === undefined) return parsed;
+  const { status: _status, ...offer } = parsed.offer;
+  return { ok: true, offer };
+}
+
+/** The offer's `namespace/name` from its metadata alone (deletions need no more). */
+function keyOf(raw: unknown): string | undefined {
+  const meta = Meta.safeParse((raw as { metadata?: unknown } | null)?.metadata);
+  return meta.success ? rawOfferKey(raw, offerKey(meta.data)) : undefined;
+}
+
 export function recordOf(raw: unknown): OfferRecord | undefined {
   const meta = Meta.safeParse((raw as { metadata?: unknown } | null)?.metadata);
   if (!meta.success) return undefined;
@@ -52,7 +67,31 @@ export function recordOf(raw: unknown): OfferRecord | undefined {
     finalizers: meta.data.finalizers ?? [],
     status: status.success ? status.data : undefined,
   };
-  return { key: rawOfferKey(raw, key), input: { key, parsed: parseServiceOffer(raw) }, object };
+  return { key: rawOfferKey(raw, key), input: { key, parsed: parseOffer(raw) }, object };
+}
+
+/**
+ * The same offer for planning: status, finalizer and bookkeeping writes (status, resourceVersion,
+ * generation, finalizers, deletionTimestamp) change the object but nothing the plan, the routes or
+ * the snapshot read from the parsed offer (the controller reads those facts from `object`).
+ */
+export function sameOffer(a: OfferParseResult, b: OfferParseResult): boolean {
+  if (!a.ok || !b.ok) return jsonEqual(a, b);
+  const x: ServiceOffer = a.offer;
+  const y: ServiceOffer = b.offer;
+  const m = x.metadata;
+  const n = y.metadata;
+  return (
+    x.apiVersion === y.apiVersion &&
+    x.kind === y.kind &&
+    m.name === n.name &&
+    m.namespace === n.namespace &&
+    m.uid === n.uid &&
+    m.creationTimestamp === n.creationTimestamp &&
+    jsonEqual(m.annotations, n.annotations) &&
+    jsonEqual(m.labels, n.labels) &&
+    jsonEqual(x.spec, y.spec)
+  );
 }
 
 export interface KubeSourceOptions {
@@ -66,18 +105,47 @@ export interface KubeSourceOptions {
 
 type Informer = ListWatch<KubernetesObject>;
 
+/**
+ * The informer caches every object it lists or watches, and the record already holds what the
+ * agent needs of it: strip the cached copy to its metadata (what the informer itself reads:
+ * name, namespace, resourceVersion), as a client-go informer's transform function would. At
+ * 10,000 offers the spec and status copies are ~20 MiB.
+ */
+function keepMetadataOnly(raw: KubernetesObject): void {
+  const object = raw as { spec?: unknown; status?: unknown };
+  delete object.spec;
+  delete object.status;
+}
+
 export function createKubeSource(options: KubeSourceOptions): OfferSource {
   const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
   const watch = new BookmarkWatch(options.kubeConfig);
   const informers: Informer[] = [];
-  const cache = new WeakMap<object, OfferRecord | undefined>();
+  /** The informers' objects as records, kept in step by their events; an unchanged spec keeps its parsed input. */
+  const records = new Map<string, OfferRecord>();
+  let list: readonly OfferRecord[] | undefined;
   let stopped = false;
   let synced = false;
 
-  const record = (raw: KubernetesObject): OfferRecord | undefined => {
-    if (!cache.has(raw)) cache.set(raw, recordOf(raw));
-    return cache.get(raw);
-  };
+  function upsert(raw: KubernetesObject): string | undefined {
+    const next = recordOf(raw);
+    keepMetadataOnly(raw);
+    if (!next) return undefined;
+    const before = records.get(next.key);
+    // Status and finalizer writes change the object, not the offer: keep the parsed input's identity.
+    const input = before && sameOffer(before.input.parsed, next.input.parsed) ? before.input : next.input;
+    records.set(next.key, input === next.input ? next : { ...next, input });
+    list = undefined;
+    return next.key;
+  }
+
+  function remove(raw: KubernetesObject): string | undefined {
+    const key = keyOf(raw);
+    if (key === undefined) return undefined;
+    records.delete(key);
+    list = undefined;
+    return key;
+  }
 
   function makeInformer(namespace: string | undefined): Informer {
     const base = `/apis/${OFFER_GROUP}/${OFFER_VERSION}`;
@@ -121,13 +189,12 @@ export function createKubeSource(options: KubeSourceOptions): OfferSource {
       const targets = options.namespaces.length ? options.namespaces : [undefined];
       for (const namespace of targets) {
         const informer = makeInformer(namespace);
-        const changed = (raw: KubernetesObject) => {
-          const r = record(raw);
-          if (r) onChange(r.key);
+        const report = (key: string | undefined) => {
+          if (key !== undefined) onChange(key);
         };
-        informer.on('add', changed);
-        informer.on('update', changed);
-        informer.on('delete', changed);
+        informer.on('add', (raw) => report(upsert(raw)));
+        informer.on('update', (raw) => report(upsert(raw)));
+        informer.on('delete', (raw) => report(remove(raw)));
         informers.push(informer);
       }
       // The first listing must succeed before the source counts as synced: retry until it does.
@@ -142,16 +209,10 @@ export function createKubeSource(options: KubeSourceOptions): OfferSource {
       synced = true;
     },
     records() {
-      return informers.flatMap((i) => i.list().flatMap((raw) => record(raw) ?? []));
+      list ??= [...records.values()];
+      return list;
     },
-    get(key) {
-      const [namespace = '', name = ''] = key.split('/');
-      for (const informer of informers) {
-        const raw = informer.get(name, namespace);
-        if (raw) return record(raw);
-      }
-      return undefined;
-    },
+    get: (key) => records.get(key),
     async stop() {
       stopped = true;
       await Promise.all(informers.map((i) => i.stop()));

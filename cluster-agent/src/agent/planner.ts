@@ -1,0 +1,123 @@
+import { planCatalog, type OfferDecision, type PlanInput, type SnapshotOffer } from '../../../core/index.js';
+import type { OfferSource } from '../sources/source.js';
+import type { HealthProber } from './health.js';
+import { jsonEqual } from './json-equal.js';
+
+/**
+ * The whole-catalog plan (core `planCatalog`) kept between controller batches. Paths are unique
+ * across offers, so one offer's decision can depend on another's and planning stays whole-catalog;
+ * but it runs again only when an input changed: a source record's parsed offer (compared by
+ * identity: the sources keep an unchanged offer's object) or deletion, a health result or a route
+ * (`invalidate`), or a drain deadline passed. At 10,000 offers a plan costs a few hundred ms and
+ * allocates a copy of every decision and snapshot entry, so status-only events must not trigger it.
+ */
+
+export interface PlannerOptions {
+  readonly source: Pick<OfferSource, 'kind' | 'records'>;
+  readonly prober: Pick<HealthProber, 'sync' | 'get'>;
+  readonly routeManagement: boolean;
+  /** Whether the offer's HTTPRoute is known to exist. */
+  readonly routePublished: (key: string) => boolean;
+}
+
+export interface PlanOutcome {
+  readonly decisions: ReadonlyMap<string, OfferDecision>;
+  /** Snapshot entries in (namespace, name) order. */
+  readonly offers: readonly SnapshotOffer[];
+  /** True when this call planned again; the fields below are only meaningful then. */
+  readonly fresh: boolean;
+  /** Keys whose decision differs from the previous plan's (every key on the first plan). */
+  readonly changed: readonly string[];
+  /** Some valid offer has not had its first health probe yet. */
+  readonly unprobed: boolean;
+}
+
+/**
+ * A decision is a pure function of the offer, its observation, its path ownership and its drain
+ * phase (route management and the source kind are fixed): with all four unchanged it is unchanged.
+ */
+function sameFacts(before: OfferDecision, after: OfferDecision): boolean {
+  return (
+    before.observation.upstreamHealthy === after.observation.upstreamHealthy &&
+    before.observation.routePublished === after.observation.routePublished &&
+    before.pathConflictWith === after.pathConflictWith &&
+    before.phase === after.phase
+  );
+}
+
+/** Whether a decision changed in anything the status, the route or the snapshot shows. */
+function decisionChanged(before: OfferDecision, after: OfferDecision): boolean {
+  return (
+    before.invalid !== after.invalid ||
+    before.pathConflictWith !== after.pathConflictWith ||
+    before.published !== after.published ||
+    before.phase !== after.phase ||
+    !jsonEqual(before.entry, after.entry)
+  );
+}
+
+export class CatalogPlanner {
+  private decisions = new Map<string, OfferDecision>();
+  private offers: readonly SnapshotOffer[] = [];
+  /** The live inputs the current plan was made from, by key. */
+  private inputs = new Map<string, PlanInput>();
+  private stale = true;
+  /** The next drain deadline after the plan's clock: phases change then. */
+  private expiresAtMs = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly options: PlannerOptions) {}
+
+  /** Plan again at the next call (health or a route changed, or a resync). */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** The current plan, planned again when any input changed. */
+  plan(nowMs: number): PlanOutcome {
+    const live = this.options.source.records().filter((r) => !r.object?.deleting);
+    if (!this.stale && nowMs < this.expiresAtMs && this.sameInputs(live)) {
+      return { decisions: this.decisions, offers: this.offers, fresh: false, changed: [], unprobed: false };
+    }
+    this.stale = false;
+    const prober = this.options.prober;
+    const inputsChanged = !this.sameInputs(live);
+    if (inputsChanged) prober.sync(live.flatMap((r) => (r.input.parsed.ok ? [{ key: r.key, offer: r.input.parsed.offer }] : [])));
+    const plan = planCatalog({
+      offers: live.map((r) => r.input),
+      observe: (key) => ({ upstreamHealthy: prober.get(key)?.healthy ?? false, routePublished: this.options.routePublished(key) }),
+      routeManagement: this.options.routeManagement,
+      source: this.options.source.kind,
+      nowMs,
+    });
+    const inputs = inputsChanged ? new Map(live.map((r) => [r.key, r.input])) : this.inputs;
+    const decisions = new Map<string, OfferDecision>();
+    const offers: SnapshotOffer[] = [];
+    const changed: string[] = [];
+    let unprobed = false;
+    let expiresAtMs = Number.POSITIVE_INFINITY;
+    for (const planned of plan.decisions) {
+      const before = this.decisions.get(planned.key);
+      // An unchanged decision keeps its object (and snapshot entry): later comparisons (pusher,
+      // acknowledgement, this one) are identity checks, and only changed entries are new memory.
+      const reuse = before !== undefined && this.inputs.get(planned.key) === inputs.get(planned.key) && sameFacts(before, planned);
+      const d = reuse ? before : planned;
+      decisions.set(d.key, d);
+      if (d.entry) offers.push(d.entry);
+      if (!reuse && (before === undefined || decisionChanged(before, d))) changed.push(d.key);
+      if (d.offer !== undefined && prober.get(d.key) === undefined) unprobed = true;
+      const endsAt = d.schedule?.drainEndsAtMs;
+      if (endsAt !== undefined && endsAt > nowMs && endsAt < expiresAtMs) expiresAtMs = endsAt;
+    }
+    this.decisions = decisions;
+    this.offers = offers;
+    this.inputs = inputs;
+    this.expiresAtMs = expiresAtMs;
+    return { decisions, offers, fresh: true, changed, unprobed };
+  }
+
+  private sameInputs(live: readonly { key: string; input: PlanInput }[]): boolean {
+    if (live.length !== this.inputs.size) return false;
+    for (const r of live) if (this.inputs.get(r.key) !== r.input) return false;
+    return true;
+  }
+}
