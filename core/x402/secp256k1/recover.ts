@@ -78,7 +78,8 @@ export function recoverPublicKey(hash: Uint8Array, signature: Uint8Array): Uint8
     signatureInput.set(compact);
     return wasm.recover(UNCOMPRESSED_KEY_BYTES, id) === 1 ? keyOutput.slice() : undefined;
   } catch (error) {
-    if (error instanceof RejectedInput) return undefined;
+    // A refused input or a trap inside the module: no signer, never a crash of the request.
+    if (error instanceof RejectedInput || error instanceof WebAssembly.RuntimeError) return undefined;
     throw error;
   } finally {
     hashInput.fill(0);
