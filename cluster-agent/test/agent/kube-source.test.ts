@@ -145,6 +145,25 @@ describe('agent with the kube source', () => {
     }
   });
 
+  it('a push for another offer does not rewrite an acknowledged offer\'s status', async () => {
+    await api.createNamespacedCustomObject({ ...SO, body: offerManifest('alpha', upstream.url, {}, 'default') });
+    await kubeAgent({ gateway: undefined });
+    const acknowledged = await waitFor('alpha acknowledged', async () => {
+      const c = condition(await getOffer('alpha'), 'PaymentGateReady');
+      return c?.status === 'True' ? c : undefined;
+    });
+    const alphaWrites = () => fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/alpha/status')).length;
+    const before = alphaWrites();
+    const sequenceBefore = Number(((await (await edge.fetch('/_obol/v1/catalog/status')).json()) as { sequence: number }).sequence);
+    await api.createNamespacedCustomObject({ ...SO, body: offerManifest('beta', upstream.url, {}, 'default') });
+    await waitFor('beta acknowledged', async () => condition(await getOffer('beta'), 'PaymentGateReady')?.status === 'True');
+    const sequenceAfter = Number(((await (await edge.fetch('/_obol/v1/catalog/status')).json()) as { sequence: number }).sequence);
+    expect(sequenceAfter).toBeGreaterThan(sequenceBefore);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(alphaWrites()).toBe(before);
+    expect(condition(await getOffer('alpha'), 'PaymentGateReady')?.message).toBe(acknowledged.message);
+  });
+
   it('misses nothing across a dropped watch and a 410 Expired relist', async () => {
     await api.createNamespacedCustomObject({ ...SO, body: offerManifest('alpha', upstream.url, {}, 'default') });
     await api.createNamespacedCustomObject({ ...SO, body: offerManifest('beta', upstream.url, {}, 'default') });
