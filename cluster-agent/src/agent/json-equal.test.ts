@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonEqual, jsonListEqual } from './json-equal.js';
+import { jsonEqual } from './json-equal.js';
 
 describe('jsonEqual', () => {
   it('equals what JSON.stringify would call equal, ignoring key order and undefined keys', () => {
@@ -20,8 +20,8 @@ describe('jsonEqual', () => {
   });
 
   it('compares lists element by element, in order', () => {
-    expect(jsonListEqual([{ k: 1 }, { k: 2 }], [{ k: 1 }, { k: 2 }])).toBe(true);
-    expect(jsonListEqual([{ k: 1 }, { k: 2 }], [{ k: 2 }, { k: 1 }])).toBe(false);
-    expect(jsonListEqual([], [])).toBe(true);
+    expect(jsonEqual([{ k: 1 }, { k: 2 }], [{ k: 1 }, { k: 2 }])).toBe(true);
+    expect(jsonEqual([{ k: 1 }, { k: 2 }], [{ k: 2 }, { k: 1 }])).toBe(false);
+    expect(jsonEqual([], [])).toBe(true);
   });
 });

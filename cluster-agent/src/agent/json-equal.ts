@@ -25,10 +25,3 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return keys === 0;
 }
 
-/** Two lists of JSON values, element by element (same order). */
-export function jsonListEqual(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-  return true;
-}

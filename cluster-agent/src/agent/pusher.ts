@@ -2,7 +2,7 @@ import type { AgentIdentity, SnapshotOffer } from '../../../core/index.js';
 import type { EdgeClient } from '../publish/edge-client.js';
 import { pushSnapshot } from '../publish/publish.js';
 import type { CatalogSigner } from '../publish/signer.js';
-import { jsonListEqual } from './json-equal.js';
+import { jsonEqual } from './json-equal.js';
 import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -111,9 +111,9 @@ export class Pusher {
   setOffers(offers: readonly SnapshotOffer[]): void {
     const first = !this.planned;
     this.planned = true;
-    if (!first && jsonListEqual(offers, this.offers)) return;
+    if (!first && jsonEqual(offers, this.offers)) return;
     this.offers = offers;
-    const backToAcked = this.ackedOffers !== undefined && jsonListEqual(offers, this.ackedOffers);
+    const backToAcked = this.ackedOffers !== undefined && jsonEqual(offers, this.ackedOffers);
     this.wantedVersion = backToAcked && this.ackedVersion !== undefined ? this.ackedVersion : ++this.versions;
     this.failures = 0;
     this.schedule(this.options.timing.debounceMs);

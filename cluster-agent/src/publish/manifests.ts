@@ -162,18 +162,26 @@ export async function manifestFileNames(dir: string): Promise<string[]> {
 }
 
 /** Read every manifest file directly in `dir` (not recursive), in file-name order. */
+/**
+ * Read and parse one manifest file; a read error becomes an invalid offer naming the file.
+ * Undefined when the file vanished meanwhile (a directory being edited).
+ */
+export async function readManifestFile(dir: string, name: string): Promise<ManifestFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, name), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return unreadableManifestFile(name, error);
+  }
+  return parseManifestFile(name, text);
+}
+
 export async function readOfferManifests(dir: string): Promise<ManifestSet> {
-  const names = await manifestFileNames(dir);
   const files: Array<[string, ManifestFile]> = [];
-  for (const name of names) {
-    let text: string;
-    try {
-      text = await readFile(join(dir, name), 'utf8');
-    } catch (error) {
-      files.push([name, unreadableManifestFile(name, error)]);
-      continue;
-    }
-    files.push([name, parseManifestFile(name, text)]);
+  for (const name of await manifestFileNames(dir)) {
+    const file = await readManifestFile(dir, name);
+    if (file) files.push([name, file]);
   }
   return assembleManifests(files);
 }

@@ -1,12 +1,12 @@
 import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import {
   assembleManifests,
   isManifestFileName,
   manifestFileNames,
-  parseManifestFile,
+  readManifestFile,
   unreadableManifestFile,
   type ManifestFile,
 } from '../publish/manifests.js';
@@ -54,16 +54,6 @@ function statFile(path: string): { stamp: string } | { error: unknown } | undefi
     return info?.isFile() ? { stamp: stampOf(info) } : undefined;
   } catch (error) {
     return { error };
-  }
-}
-
-/** Read and parse one file; undefined when it vanished meanwhile. */
-async function readManifestFile(dir: string, name: string, stamp: string): Promise<CachedFile | undefined> {
-  try {
-    return { stamp, parsed: parseManifestFile(name, await readFile(join(dir, name), 'utf8')) };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return { stamp, parsed: unreadableManifestFile(name, error) };
   }
 }
 
@@ -119,9 +109,9 @@ export function createDirSource(options: DirSourceOptions): OfferSource {
     const reader = async () => {
       while (index < toRead.length) {
         const { name, stamp } = toRead[index++] as { name: string; stamp: string };
-        const after = await readManifestFile(options.dir, name, stamp);
+        const parsed = await readManifestFile(options.dir, name);
         changed = true;
-        if (after) next.set(name, after);
+        if (parsed) next.set(name, { stamp, parsed });
         else next.delete(name);
       }
     };
