@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { z } from 'zod';
 import { buildCrd, CRD_PATH, renderCrdYaml } from './generate-crd.js';
+import { parseGatewayRef } from '../src/agent/routes.js';
 import { agentContainer, deployedNodeOptions, heapLimitsMiB, imageNodeOptions } from './node-options.js';
 import { SchemaConversionError, toStructuralSchema, type Schema } from './structural-schema.js';
 
@@ -31,6 +32,58 @@ const find = (kind: string, name?: string) => {
   const doc = allDocs().find((d) => d.kind === kind && (name === undefined || d.metadata?.name === name));
   if (!doc) throw new Error(`no ${kind} ${name ?? ''}`);
   return doc;
+};
+
+/** PSS `restricted` volume types (no hostPath, no other in-tree volume). */
+const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+
+/**
+ * A Deployment meets the restricted Pod Security profile, field by field, in a namespace that
+ * enforces it. Returns the pod spec for the caller's own checks.
+ */
+function expectRestrictedDeployment(dep: Doc): unknown {
+  const ns = find('Namespace', String(dep.metadata?.namespace));
+  expect(dig(ns, 'metadata.labels')).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  const pod = dig(dep, 'spec.template.spec');
+  expect(dig(pod, 'securityContext')).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+  expect(dig(pod, 'hostNetwork') ?? false).toBe(false);
+  expect(dig(pod, 'hostPID') ?? false).toBe(false);
+  expect(dig(pod, 'hostIPC') ?? false).toBe(false);
+  const containers = [...list(pod, 'containers'), ...((dig(pod, 'initContainers') as unknown[] | undefined) ?? [])];
+  expect(containers.length).toBeGreaterThan(0);
+  for (const c of containers) {
+    const name = String(dig(c, 'name'));
+    expect(dig(c, 'securityContext.runAsNonRoot'), name).toBe(true);
+    expect(dig(c, 'securityContext.runAsUser'), name).toBe(65532);
+    expect(dig(c, 'securityContext.readOnlyRootFilesystem'), name).toBe(true);
+    expect(dig(c, 'securityContext.allowPrivilegeEscalation'), name).toBe(false);
+    expect(dig(c, 'securityContext.privileged'), name).toBe(false);
+    expect(dig(c, 'securityContext.capabilities'), name).toEqual({ drop: ['ALL'] });
+    expect(dig(c, 'securityContext.seccompProfile'), name).toEqual({ type: 'RuntimeDefault' });
+    // requests for scheduling, a memory limit so a leak is a restart rather than a node's problem
+    expect(dig(c, 'resources.requests.cpu'), name).toBeDefined();
+    expect(dig(c, 'resources.requests.memory'), name).toBeDefined();
+    expect(dig(c, 'resources.limits.memory'), name).toBeDefined();
+  }
+  for (const v of (dig(pod, 'volumes') as unknown[] | undefined) ?? []) {
+    const types = Object.keys(v as object).filter((k) => k !== 'name');
+    expect(types.every((t) => RESTRICTED_VOLUME_TYPES.includes(t)), `volume ${String(dig(v, 'name'))}: ${types.join()}`).toBe(true);
+  }
+  return pod;
+}
+
+/** cloudflared's own config: the `config.yaml` key of the ConfigMap the cloudflared pods mount. */
+function cloudflaredConfig(): unknown {
+  const data = find('ConfigMap', 'cloudflared').data as Record<string, string> | undefined;
+  const text = data?.['config.yaml'];
+  if (text === undefined) throw new Error('ConfigMap cloudflared has no config.yaml');
+  return parse(text);
+}
+
+const container = (dep: Doc, name: string) => {
+  const found = list(dep, 'spec.template.spec.containers').find((c) => dig(c, 'name') === name);
+  if (!found) throw new Error(`no container ${name}`);
+  return found;
 };
 
 /** Walk every schema node with its path. */
@@ -91,7 +144,7 @@ describe('ServiceOffer CRD', () => {
 
 describe('deployment manifests', () => {
   it('every manifest parses and every object has apiVersion, kind and a name', () => {
-    expect(MANIFESTS.sort()).toEqual(['crd.yaml', 'deployment.yaml', 'monitoring.yaml', 'rbac.yaml']);
+    expect(MANIFESTS.sort()).toEqual(['cloudflared.yaml', 'crd.yaml', 'deployment.yaml', 'gateway.yaml', 'monitoring.yaml', 'rbac.yaml']);
     for (const doc of allDocs()) {
       expect(typeof doc.apiVersion).toBe('string');
       expect(typeof doc.kind).toBe('string');
@@ -106,26 +159,12 @@ describe('deployment manifests', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('the Deployment satisfies the restricted Pod Security profile, field by field', () => {
-    const ns = find('Namespace', 'obol-system');
-    expect(dig(ns, 'metadata.labels')).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  it('the agent Deployment satisfies the restricted Pod Security profile, field by field', () => {
     const dep = find('Deployment', 'obol-agent');
     expect(dig(dep, 'metadata.namespace')).toBe('obol-system');
     expect(dig(dep, 'spec.replicas')).toBe(2);
-    const pod = dig(dep, 'spec.template.spec');
-    expect(dig(pod, 'securityContext')).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(dig(pod, 'hostNetwork') ?? false).toBe(false);
-    expect(dig(pod, 'hostPID') ?? false).toBe(false);
-    const containers = list(pod, 'containers');
-    expect(containers.length).toBeGreaterThan(0);
-    for (const c of containers) {
-      expect(dig(c, 'securityContext.runAsNonRoot')).toBe(true);
-      expect(dig(c, 'securityContext.runAsUser')).toBe(65532);
-      expect(dig(c, 'securityContext.readOnlyRootFilesystem')).toBe(true);
-      expect(dig(c, 'securityContext.allowPrivilegeEscalation')).toBe(false);
-      expect(dig(c, 'securityContext.privileged')).toBe(false);
-      expect(dig(c, 'securityContext.capabilities')).toEqual({ drop: ['ALL'] });
-      expect(dig(c, 'securityContext.seccompProfile')).toEqual({ type: 'RuntimeDefault' });
+    const pod = expectRestrictedDeployment(dep);
+    for (const c of list(pod, 'containers')) {
       expect(dig(c, 'livenessProbe.httpGet.path')).toBe('/healthz');
       expect(dig(c, 'readinessProbe.httpGet.path')).toBe('/readyz');
       expect(list(c, 'env').map((e) => dig(e, 'name'))).toContain('OBOL_EDGE_URL');
@@ -135,7 +174,6 @@ describe('deployment manifests', () => {
     const keyVolume = volumes.find((v) => dig(v, 'name') === 'catalog-key');
     expect(dig(keyVolume, 'secret')).toMatchObject({ secretName: 'obol-catalog-key', defaultMode: 0o440 });
     expect(volumes.every((v) => dig(v, 'secret') !== undefined || dig(v, 'emptyDir') !== undefined)).toBe(true);
-    expect(volumes.some((v) => dig(v, 'hostPath') !== undefined)).toBe(false);
   });
 
   it('RBAC is least privilege: no wildcards, no secrets, offers are never created or deleted, leases only in obol-system', () => {
@@ -154,7 +192,7 @@ describe('deployment manifests', () => {
     expect(dig(leaseRole, 'metadata.namespace')).toBe('obol-system');
     expect(dig(leaseRole, 'rules')).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: expect.arrayContaining(['get', 'create', 'update']) }]);
     for (const binding of [find('ClusterRoleBinding'), find('RoleBinding')]) expect(dig(binding, 'subjects')).toEqual([{ kind: 'ServiceAccount', name: 'obol-agent', namespace: 'obol-system' }]);
-    expect(dig(find('Deployment'), 'spec.template.spec.serviceAccountName')).toBe('obol-agent');
+    expect(dig(find('Deployment', 'obol-agent'), 'spec.template.spec.serviceAccountName')).toBe('obol-agent');
   });
 
   it('the PrometheusRule names only SPEC §8 metrics and guards every ratio with + 1e-9', () => {
@@ -201,5 +239,82 @@ describe('deployment manifests', () => {
     for (const from of froms) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
     expect(instructions.indexOf('ARG NODE_IMAGE')).toBeLessThan(instructions.indexOf(froms[0] ?? ''));
     expect(instructions.filter((l) => l.startsWith('USER ')).at(-1)).toBe('USER 65532:65532');
+  });
+});
+
+describe('the tunnel to the Gateway (cloudflared.yaml, gateway.yaml)', () => {
+  it('the Gateway is the one the agent Deployment names in OBOL_GATEWAY, and admits routes from every namespace', () => {
+    const named = agentContainer().env?.find((e) => e.name === 'OBOL_GATEWAY')?.value ?? '';
+    const gateways = allDocs().filter((d) => d.kind === 'Gateway');
+    expect(gateways).toHaveLength(1);
+    const gateway = gateways[0];
+    expect(gateway?.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    // parsed as the agent parses --gateway=$(OBOL_GATEWAY)
+    expect({ namespace: gateway?.metadata?.namespace, name: gateway?.metadata?.name }).toEqual(parseGatewayRef(named));
+    // the agent creates each HTTPRoute in its offer's namespace
+    for (const listener of list(gateway, 'spec.listeners')) expect(dig(listener, 'allowedRoutes.namespaces.from')).toBe('All');
+  });
+
+  it('cloudflared sends the tunnel hostname to the Gateway Service, on the port of the Gateway listener', () => {
+    const gateway = find('Gateway', 'obol-gateway');
+    const listeners = list(gateway, 'spec.listeners');
+    expect(listeners).toHaveLength(1);
+    const listener = listeners[0];
+    const hostRules = list(cloudflaredConfig(), 'ingress').filter((r) => dig(r, 'hostname') !== undefined);
+    expect(hostRules).toHaveLength(1);
+    expect(dig(hostRules[0], 'hostname')).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/);
+    const service = String(dig(hostRules[0], 'service'));
+    // the scheme matches the listener's protocol; the port is written out, as the listener's
+    const target = /^(?<scheme>https?):\/\/(?<svc>[a-z0-9-]+)\.(?<ns>[a-z0-9-]+)\.svc\.cluster\.local:(?<port>\d+)$/.exec(service)?.groups;
+    expect(target, service).toBeDefined();
+    expect(target?.scheme?.toUpperCase()).toBe(dig(listener, 'protocol'));
+    expect(Number(target?.port)).toBe(dig(listener, 'port'));
+    // every implementation names the Service after the Gateway; the committed value sits in its namespace
+    expect(target?.svc).toContain(gateway.metadata?.name);
+    expect(target?.ns).toBe(gateway.metadata?.namespace);
+    // one value for an overlay to change
+    expect(readFileSync(join(DIR, 'cloudflared.yaml'), 'utf8').split(`${String(target?.svc)}.${String(target?.ns)}.svc`).length - 1).toBe(1);
+  });
+
+  it('the last ingress rule is the catch-all, and the only one', () => {
+    const rules = list(cloudflaredConfig(), 'ingress');
+    const isCatchAll = (r: unknown) => dig(r, 'hostname') === undefined && dig(r, 'path') === undefined;
+    expect(rules.length).toBeGreaterThan(1);
+    expect(rules.map(isCatchAll)).toEqual([...rules.slice(1).map(() => false), true]);
+    expect(dig(rules.at(-1), 'service')).toBe('http_status:404');
+  });
+
+  it('cloudflared reads the mounted config and credentials, without autoupdate, and is probed on its metrics port', () => {
+    const config = cloudflaredConfig();
+    const dep = find('Deployment', 'cloudflared');
+    const c = container(dep, 'cloudflared');
+    const volumes = list(dep, 'spec.template.spec.volumes');
+    /** The file path where the container sees `key` of the volume that `source` (configMap/secret) names. */
+    const mounted = (source: 'configMap' | 'secret', objectName: string, key: string) => {
+      const volume = volumes.find((v) => dig(v, `${source}.${source === 'secret' ? 'secretName' : 'name'}`) === objectName);
+      const item = (dig(volume, `${source}.items`) as Array<{ key: string; path: string }> | undefined)?.find((i) => i.key === key);
+      const mount = list(c, 'volumeMounts').find((m) => dig(m, 'name') === dig(volume, 'name'));
+      expect(item, `${objectName}/${key}`).toBeDefined();
+      expect(dig(mount, 'readOnly')).toBe(true);
+      return `${String(dig(mount, 'mountPath'))}/${String(item?.path)}`;
+    };
+    expect(dig(c, 'args')).toEqual(['tunnel', '--config', mounted('configMap', 'cloudflared', 'config.yaml'), 'run']);
+    expect(dig(config, 'credentials-file')).toBe(mounted('secret', 'cloudflared-credentials', 'credentials.json'));
+    expect(dig(config, 'tunnel')).toMatch(/\S/);
+    expect(dig(config, 'no-autoupdate')).toBe(true);
+    const metricsPort = Number(/^0\.0\.0\.0:(\d+)$/.exec(String(dig(config, 'metrics')))?.[1]);
+    expect(metricsPort).toBe(2000);
+    for (const probe of ['livenessProbe', 'readinessProbe']) expect(dig(c, `${probe}.httpGet`), probe).toEqual({ path: '/ready', port: metricsPort });
+  });
+
+  it('the cloudflared Deployment satisfies the restricted Pod Security profile, with two connectors and a pinned image', () => {
+    const dep = find('Deployment', 'cloudflared');
+    expect(dig(dep, 'metadata.namespace')).toBe('obol-system');
+    expect(dig(dep, 'spec.replicas')).toBe(2);
+    expectRestrictedDeployment(dep);
+    expect(dig(dep, 'spec.template.spec.automountServiceAccountToken')).toBe(false);
+    expect(dig(container(dep, 'cloudflared'), 'image')).toMatch(/^cloudflare\/cloudflared:\d{4}\.\d+\.\d+$/);
+    const creds = list(dep, 'spec.template.spec.volumes').find((v) => dig(v, 'secret.secretName') === 'cloudflared-credentials');
+    expect(dig(creds, 'secret.defaultMode')).toBe(0o440);
   });
 });
