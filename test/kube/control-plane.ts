@@ -59,7 +59,7 @@ export interface ControlPlane extends ControlPlaneInfo {
   /** A kubeconfig holding a fresh token of this ServiceAccount (`kubectl create token`). */
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
   /** Another API server on the same etcd (e.g. one that serves watches from etcd), stopped by the caller. */
-  startApiServer(options: ApiServerOptions): Promise<ApiServer & { stop(): Promise<void> }>;
+  startApiServer(options: ApiServerOptions): Promise<ApiServer & { auditEvents(): Promise<AuditEvent[]>; stop(): Promise<void> }>;
   /** The main API server's audit events so far (level Metadata, one per request, ResponseStarted for watches too). */
   auditEvents(): Promise<AuditEvent[]>;
   /** Compact etcd's history up to its current revision, as the API server's compactor does; returns that revision. */
@@ -271,6 +271,11 @@ async function startControllerManager(binaries: ControlPlaneBinaries, stateDir: 
   return managed;
 }
 
+async function readAudit(stateDir: string, apiServerName: string): Promise<AuditEvent[]> {
+  const text = await readFile(join(stateDir, `${apiServerName}-audit.log`), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+}
+
 function pkiOf(stateDir: string): Pki {
   const dir = join(stateDir, 'pki');
   return { dir, ca: join(dir, 'ca.crt'), file: (name) => join(dir, name) };
@@ -337,12 +342,9 @@ export function attachControlPlane(info: ControlPlaneInfo): ControlPlane {
       extraServers += 1;
       const name = `kube-apiserver-${process.pid}-${extraServers}`;
       const second = await startKubeApiServer(info.binaries, info.stateDir, pki, info.etcdUrl, name, serverOptions);
-      return { url: second.url, kubeconfigPath: second.kubeconfigPath, stop: () => stopProcess(second.managed) };
+      return { url: second.url, kubeconfigPath: second.kubeconfigPath, auditEvents: () => readAudit(info.stateDir, name), stop: () => stopProcess(second.managed) };
     },
-    async auditEvents() {
-      const text = await readFile(join(info.stateDir, 'kube-apiserver-audit.log'), 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
-    },
+    auditEvents: () => readAudit(info.stateDir, 'kube-apiserver'),
     async compactEtcd() {
       const range = await fetch(`${info.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) });
       const revision = Number(((await range.json()) as { header: { revision: string } }).header.revision);

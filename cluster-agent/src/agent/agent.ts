@@ -80,8 +80,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       timing: config.timing,
       log: log.child({ component: 'pusher' }),
       metrics,
-      onAck: (ack) => {
-        controller?.onAck(ack);
+      onAck: (ack, previous) => {
+        controller?.onAck(ack, previous);
         markReady();
       },
     });

@@ -115,16 +115,23 @@ export class Controller {
     this.queue.add(key);
   }
 
-  /** Resync: plan again and reconcile every offer. */
+  /** Resync: plan again, re-apply every route once, and reconcile every offer. */
   enqueueAll(): void {
     this.planner.invalidate();
+    this.options.cluster?.routes?.forgetApplied();
     this.addAll();
   }
 
-  /** An acknowledgement changes PaymentGateReady and may release deletions; the plan is unchanged. */
-  onAck(ack: Acknowledgement): void {
-    for (const key of ack.offers.keys()) this.queue.add(key);
-    this.addAll();
+  /**
+   * An acknowledgement changes PaymentGateReady, and may release deletions, only for the offers whose
+   * entry it added, changed or removed; a heartbeat that re-signs the same catalog enqueues nothing.
+   */
+  onAck(ack: Acknowledgement, previous: Acknowledgement | undefined): void {
+    for (const [key, entry] of ack.offers) {
+      const before = previous?.offers.get(key);
+      if (before !== entry && !jsonEqual(before, entry)) this.queue.add(key);
+    }
+    for (const key of previous?.offers.keys() ?? []) if (!ack.offers.has(key)) this.queue.add(key);
   }
 
   private addAll(): void {
@@ -262,8 +269,7 @@ export class Controller {
     const before = this.routeState.get(key);
     if (wanted === 'absent' && before === 'absent') return;
     if (wanted === 'present' && offer) {
-      const result = await routes.ensure(offer);
-      if (result !== 'unchanged') this.options.log.info('HTTPRoute applied', { offer: key, result });
+      if ((await routes.ensure(offer)) === 'applied' && before !== 'present') this.options.log.info('HTTPRoute applied', { offer: key });
     } else {
       const [namespace = '', name = ''] = key.split('/');
       const result = await routes.remove(namespace, name);

@@ -45,7 +45,8 @@ export interface PusherOptions {
   readonly timing: PusherTiming;
   readonly log: Logger;
   readonly metrics: AgentMetrics;
-  readonly onAck: (ack: Acknowledgement) => void;
+  /** Every acknowledgement, with the one before it (what the edge served until now). */
+  readonly onAck: (ack: Acknowledgement, previous: Acknowledgement | undefined) => void;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -182,9 +183,10 @@ export class Pusher {
       this.forced = false;
       this.ackedVersion = version;
       this.ackedOffers = offers;
+      const previous = this.ack;
       this.ack = { sequence: outcome.sequence, atMs: this.now(), audience: outcome.audience, offers: new Map(offers.map((o) => [o.key, o])) };
       this.options.log.info('snapshot acknowledged', { sequence: outcome.sequence, offers: offers.length, bytes: outcome.bytes, ms: this.now() - started });
-      this.options.onAck(this.ack);
+      this.options.onAck(this.ack, previous);
       if (version !== this.wantedVersion) this.schedule(this.options.timing.debounceMs);
     } catch (error) {
       this.options.metrics.pushErrors.inc();

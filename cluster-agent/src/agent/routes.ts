@@ -1,5 +1,6 @@
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { OFFER_API_VERSION, OFFER_KIND, offerPath, type ServiceOffer } from '../../../core/index.js';
+import { jsonEqual } from './json-equal.js';
 import { isNotFound } from './kube-errors.js';
 
 /**
@@ -69,38 +70,41 @@ export function buildHttpRoute(offer: ServiceOffer, gateway: GatewayRef): Record
   };
 }
 
+/** The field manager of every object the agent applies; `kubectl get -o yaml --show-managed-fields` names it. */
+export const FIELD_MANAGER = 'obol-edge';
+
 export interface RouteManager {
-  /** Create the route, or replace it when its spec or owner differ. */
-  ensure(offer: ServiceOffer): Promise<'created' | 'updated' | 'unchanged'>;
+  /**
+   * Server-side apply the offer's route as `FIELD_MANAGER`, unless this exact route is the last one
+   * applied for it: the API server merges it, fills in the Gateway API defaults and writes only when
+   * a field the agent owns changed. Forced, since the agent owns these routes; another manager's
+   * extra fields stay.
+   */
+  ensure(offer: ServiceOffer): Promise<'applied' | 'unchanged'>;
   /** Delete the route of `namespace/name`; a missing route is fine. */
   remove(namespace: string, offerName: string): Promise<'deleted' | 'absent'>;
+  /** Forget what was applied, so each route is applied once more (a resync undoes edits made by hand). */
+  forgetApplied(): void;
 }
 
 export function createRouteManager(kubeConfig: KubeConfig, gateway: GatewayRef): RouteManager {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
   const ref = (namespace: string, name: string) => ({ group: ROUTE_GROUP, version: ROUTE_VERSION, plural: ROUTE_PLURAL, namespace, name });
+  /** The last route applied per `namespace/name` of its offer. */
+  const applied = new Map<string, Record<string, unknown>>();
   return {
     async ensure(offer) {
+      const key = `${offer.metadata.namespace}/${offer.metadata.name}`;
       const desired = buildHttpRoute(offer, gateway);
+      if (jsonEqual(applied.get(key), desired)) return 'unchanged';
       const target = ref(offer.metadata.namespace, routeName(offer.metadata.name));
-      let existing: { metadata?: { resourceVersion?: string; ownerReferences?: unknown }; spec?: unknown } | undefined;
-      try {
-        existing = await api.getNamespacedCustomObject(target);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-      if (!existing) {
-        await api.createNamespacedCustomObject({ ...target, body: desired });
-        return 'created';
-      }
-      const meta = desired.metadata as Record<string, unknown>;
-      const same = JSON.stringify(existing.spec) === JSON.stringify(desired.spec) && JSON.stringify(existing.metadata?.ownerReferences) === JSON.stringify(meta.ownerReferences);
-      if (same) return 'unchanged';
-      const body = { ...desired, metadata: { ...meta, resourceVersion: existing.metadata?.resourceVersion } };
-      await api.replaceNamespacedCustomObject({ ...target, body });
-      return 'updated';
+      await api.patchNamespacedCustomObject({ ...target, body: desired, fieldManager: FIELD_MANAGER, force: true }, applyPatch);
+      applied.set(key, desired);
+      return 'applied';
     },
     async remove(namespace, offerName) {
+      applied.delete(`${namespace}/${offerName}`);
       try {
         await api.deleteNamespacedCustomObject(ref(namespace, routeName(offerName)));
         return 'deleted';
@@ -108,6 +112,9 @@ export function createRouteManager(kubeConfig: KubeConfig, gateway: GatewayRef):
         if (isNotFound(error)) return 'absent';
         throw error;
       }
+    },
+    forgetApplied() {
+      applied.clear();
     },
   };
 }

@@ -1,0 +1,138 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { controlPlane } from '../../../test/kube/fixture.js';
+import { CATALOG_FINALIZER } from '../../src/agent/finalizer.js';
+import { FIELD_MANAGER } from '../../src/agent/routes.js';
+import { waitFor } from '../agent/support.js';
+import { GATEWAY, condition, isWrite, setUpAgentCluster, type AgentCluster, type StoredOffer } from './support.js';
+
+/**
+ * The agent with `--source kube` against a real API server, on its own ServiceAccount's token:
+ * status conditions, the finalizer, HTTPRoutes by server-side apply, drains, deletion.
+ */
+
+const { plane, skip } = controlPlane();
+let c: AgentCluster;
+
+describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`, () => {
+  beforeAll(async () => {
+    c = await setUpAgentCluster('agent');
+  });
+  afterEach(async () => {
+    await c.stopAgents();
+    c.upstream.setHealth(200);
+  });
+  afterAll(async () => {
+    await c?.close();
+  });
+
+  const ready = (name: string) =>
+    waitFor(`${name} Ready=True`, async () => {
+      const offer = await c.getOffer(name);
+      return condition(offer, 'Ready')?.status === 'True' ? offer : undefined;
+    }, 15_000);
+
+  it('writes conditions with observedGeneration and lastTransitionTime, adds its finalizer and applies the owned HTTPRoute', async () => {
+    const created = await c.createOffer('qwen');
+    // The API server applied the CRD's defaults.
+    expect(created.spec).toMatchObject({ type: 'inference', upstream: { service: 'ollama', port: 11434, healthPath: '/health' }, payment: { scheme: 'exact', maxTimeoutSeconds: 300 } });
+    await c.startAgent();
+    const offer = (await ready('qwen')) as StoredOffer;
+    expect(Object.fromEntries((offer.status?.conditions ?? []).map((x) => [x.type, `${x.status}/${x.reason}`]))).toEqual({
+      UpstreamHealthy: 'True/Healthy',
+      RoutePublished: 'True/RoutePublished',
+      PaymentGateReady: 'True/Acknowledged',
+      PathConflict: 'False/PathOwned',
+      Draining: 'False/Active',
+      Ready: 'True/Ready',
+    });
+    expect(offer.status?.observedGeneration).toBe(1);
+    for (const x of offer.status?.conditions ?? []) expect(Date.parse(x.lastTransitionTime)).toBeGreaterThan(Date.now() - 60_000);
+    expect(offer.metadata.finalizers).toContain(CATALOG_FINALIZER);
+
+    const route = (await c.getRoute('qwen')) as {
+      metadata: { ownerReferences: { uid: string; kind: string; controller: boolean }[]; managedFields: { manager: string; operation: string }[] };
+      spec: { parentRefs: unknown[]; rules: { matches: unknown[]; filters: unknown[]; backendRefs: unknown[] }[] };
+    };
+    expect(route.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ServiceOffer', uid: offer.metadata.uid, controller: true })]);
+    expect(route.metadata.managedFields.map((f) => `${f.manager}/${f.operation}`)).toEqual([`${FIELD_MANAGER}/Apply`]);
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: GATEWAY.namespace, name: GATEWAY.name }]);
+    expect(route.spec.rules[0]?.matches).toEqual([{ path: { type: 'PathPrefix', value: '/services/qwen' } }]);
+    // The Gateway API CRD's defaults, filled in by the server: what made the old GET-compare-PUT rewrite every route.
+    expect(route.spec.rules[0]?.backendRefs).toEqual([{ group: '', kind: 'Service', name: 'ollama', port: 11434, weight: 1 }]);
+    expect(await c.edgeKeys()).toEqual([`${c.namespace}/qwen`]);
+
+    // Only the status subresource and the finalizer patch touched the offer; the route was applied, never read.
+    const requests = await c.agentRequests();
+    const offerWrites = requests.filter((e) => isWrite(e) && e.objectRef?.resource === 'serviceoffers').map((e) => `${e.verb} ${e.objectRef?.subresource ?? ''}`);
+    expect(new Set(offerWrites)).toEqual(new Set(['update status', 'patch ']));
+    expect(requests.filter((e) => e.objectRef?.resource === 'httproutes').map((e) => e.verb)).toEqual(['patch']);
+  });
+
+  it('a new generation is observed, and lastTransitionTime moves only for conditions whose status flipped', async () => {
+    const offer = (await ready('qwen')) as StoredOffer;
+    const before = Object.fromEntries((offer.status?.conditions ?? []).map((x) => [x.type, x.lastTransitionTime]));
+    await c.startAgent();
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // conditions' times have one-second resolution
+    await c.plane.mustKubectl(['patch', 'serviceoffer', 'qwen', '-n', c.namespace, '--type=merge', '-p', '{"spec":{"payment":{"maxTimeoutSeconds":120}}}']);
+    const observed = await waitFor('observedGeneration 2, served again', async () => {
+      const o = await c.getOffer('qwen');
+      return o?.status?.observedGeneration === 2 && condition(o, 'Ready')?.status === 'True' ? o : undefined;
+    }, 15_000);
+    expect(observed.metadata.generation).toBe(2);
+    // A new entry waits for the edge's acknowledgement again (PaymentGateReady and Ready may flip twice); nothing else flipped.
+    for (const type of ['UpstreamHealthy', 'RoutePublished', 'PathConflict', 'Draining']) expect(condition(observed, type)?.lastTransitionTime).toBe(before[type]);
+
+    c.upstream.setHealth(503);
+    const unhealthy = await waitFor('UpstreamHealthy=False', async () => {
+      const o = await c.getOffer('qwen');
+      return condition(o, 'UpstreamHealthy')?.status === 'False' ? o : undefined;
+    }, 15_000);
+    expect(condition(unhealthy, 'UpstreamHealthy')?.message).toContain('503');
+    expect(condition(unhealthy, 'UpstreamHealthy')?.lastTransitionTime).not.toBe(before.UpstreamHealthy);
+    expect(condition(unhealthy, 'Draining')?.lastTransitionTime).toBe(before.Draining);
+  });
+
+  it('a draining offer reports its deadline, is requeued at the end, turns Drained and loses its route', async () => {
+    const drainAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    await c.createOffer('draining', { drainAt, drainGracePeriod: '3s' });
+    await c.startAgent();
+    const draining = await waitFor('Draining=True', async () => {
+      const x = condition(await c.getOffer('draining'), 'Draining');
+      return x?.status === 'True' ? x : undefined;
+    }, 15_000);
+    expect(draining.message).toBe(`Drain ends at ${new Date(Date.parse(drainAt) + 3000).toISOString().replace('.000Z', 'Z')}`);
+    await waitFor('route while draining', async () => (await c.getRoute('draining')) !== undefined);
+    const drained = await waitFor('Draining=False/Drained', async () => {
+      const x = condition(await c.getOffer('draining'), 'Draining');
+      return x?.reason === 'Drained' ? x : undefined;
+    }, 10_000);
+    expect(drained.status).toBe('False');
+    await waitFor('route deleted', async () => (await c.getRoute('draining')) === undefined);
+    await waitFor('RoutePublished=False/Drained', async () => condition(await c.getOffer('draining'), 'RoutePublished')?.reason === 'Drained');
+  });
+
+  it('deletion leaves no route and no catalog entry behind before the finalizer is released', async () => {
+    await c.createOffer('doomed');
+    await c.startAgent();
+    await waitFor('route and catalog entry', async () => (await c.getRoute('doomed')) !== undefined && (await c.edgeKeys()).includes(`${c.namespace}/doomed`), 15_000);
+    await c.api.deleteNamespacedCustomObject({ group: 'obol.org', version: 'v1alpha1', plural: 'serviceoffers', namespace: c.namespace, name: 'doomed' });
+    await waitFor('the offer gone', async () => (await c.getOffer('doomed')) === undefined, 15_000);
+    expect(await c.edgeKeys()).not.toContain(`${c.namespace}/doomed`);
+    expect(await c.getRoute('doomed')).toBeUndefined();
+  });
+
+  it('an offer deleted while the agent is stopped: once its finalizer is removed by hand, the garbage collector deletes its route', async () => {
+    await c.createOffer('orphan');
+    const agent = await c.startAgent();
+    await waitFor('route', async () => (await c.getRoute('orphan')) !== undefined, 15_000);
+    await agent.stop();
+    await c.plane.mustKubectl(['delete', 'serviceoffer', 'orphan', '-n', c.namespace, '--wait=false']);
+    // The finalizer holds the offer while nobody is there to release it ...
+    const held = await c.getOffer('orphan');
+    expect(held?.metadata.deletionTimestamp).toBeDefined();
+    expect(await c.getRoute('orphan')).toBeDefined();
+    // ... until the seller removes it (e.g. uninstalling the agent); then ownership does the rest.
+    await c.plane.mustKubectl(['patch', 'serviceoffer', 'orphan', '-n', c.namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await c.plane.mustKubectl(['wait', '--for=delete', `httproute/obol-orphan`, '-n', c.namespace, '--timeout=60s']);
+  });
+});
