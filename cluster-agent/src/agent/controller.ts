@@ -221,9 +221,13 @@ export class Controller {
     if (!record?.object) return this.forget(key);
     if (record.object.deleting) return this.finalize(record);
     if (!decision) return;
+    // Until its first probe answers, writing "health unknown" would flap a healthy offer's
+    // conditions on every agent restart; the probe's answer enqueues the offer.
+    if (record.input.parsed.ok && this.options.prober.get(key) === undefined) return;
     if (!record.object.finalizers.includes(CATALOG_FINALIZER)) await cluster.finalizers.add(record.object);
     const outcome = this.decide(record, decision, nowMs, record.object.status);
-    await this.applyRoute(key, outcome.route, decision.offer);
+    // A route state new to this agent changes the plan and requeues the key: write the status from that plan, not this one.
+    if (await this.applyRoute(key, outcome.route, decision.offer)) return;
     if (outcome.statusChanged) {
       await cluster.status.write(record.object, (fresh) => {
         const again = this.decide(record, decision, nowMs, fresh.status, fresh.generation);
@@ -263,11 +267,12 @@ export class Controller {
     return ack.sequence;
   }
 
-  private async applyRoute(key: string, wanted: 'present' | 'absent', offer: ServiceOffer | undefined): Promise<void> {
+  /** Apply or delete the route; true when its state changed, which re-plans and requeues the key. */
+  private async applyRoute(key: string, wanted: 'present' | 'absent', offer: ServiceOffer | undefined): Promise<boolean> {
     const routes = this.options.cluster?.routes;
-    if (!routes) return;
+    if (!routes) return false;
     const before = this.routeState.get(key);
-    if (wanted === 'absent' && before === 'absent') return;
+    if (wanted === 'absent' && before === 'absent') return false;
     if (wanted === 'present' && offer) {
       if ((await routes.ensure(offer)) === 'applied' && before !== 'present') this.options.log.info('HTTPRoute applied', { offer: key });
     } else {
@@ -276,11 +281,11 @@ export class Controller {
       if (result === 'deleted') this.options.log.info('HTTPRoute deleted', { offer: key });
     }
     this.routeState.set(key, wanted);
+    if (before === wanted) return false;
     // The route is a publication fact: plan again with it.
-    if (before !== wanted) {
-      this.planner.invalidate();
-      this.queue.add(key);
-    }
+    this.planner.invalidate();
+    this.queue.add(key);
+    return true;
   }
 
   /** Deletion: no route, and the edge acknowledged a snapshot without the offer; then let it go. */

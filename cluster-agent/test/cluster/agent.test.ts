@@ -31,6 +31,17 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
       return condition(offer, 'Ready')?.status === 'True' ? offer : undefined;
     }, 15_000);
 
+  /** Wait until the agent has written nothing for a second (the work that follows a start is done); the audit log's length then. */
+  async function quiet(): Promise<number> {
+    let seen = -1;
+    for (;;) {
+      const writes = (await c.agentRequests()).filter(isWrite).length;
+      if (writes === seen) return (await c.agentRequests()).length;
+      seen = writes;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
   it('writes conditions with observedGeneration and lastTransitionTime, adds its finalizer and applies the owned HTTPRoute', async () => {
     const created = await c.createOffer('qwen');
     // The API server applied the CRD's defaults.
@@ -80,7 +91,8 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
     }, 15_000);
     expect(observed.metadata.generation).toBe(2);
     // A new entry waits for the edge's acknowledgement again (PaymentGateReady and Ready may flip twice); nothing else flipped.
-    for (const type of ['UpstreamHealthy', 'RoutePublished', 'PathConflict', 'Draining']) expect(condition(observed, type)?.lastTransitionTime).toBe(before[type]);
+    const stable = ['UpstreamHealthy', 'RoutePublished', 'PathConflict', 'Draining'];
+    expect(Object.fromEntries(stable.map((type) => [type, condition(observed, type)?.lastTransitionTime]))).toEqual(Object.fromEntries(stable.map((type) => [type, before[type]])));
 
     c.upstream.setHealth(503);
     const unhealthy = await waitFor('UpstreamHealthy=False', async () => {
@@ -90,6 +102,33 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
     expect(condition(unhealthy, 'UpstreamHealthy')?.message).toContain('503');
     expect(condition(unhealthy, 'UpstreamHealthy')?.lastTransitionTime).not.toBe(before.UpstreamHealthy);
     expect(condition(unhealthy, 'Draining')?.lastTransitionTime).toBe(before.Draining);
+  });
+
+  it('an idle agent writes nothing: three heartbeats over unchanged offers make no API write', async () => {
+    for (const name of ['idle-a', 'idle-b', 'idle-c']) await c.createOffer(name);
+    const heartbeatMs = 500;
+    const agent = await c.startAgent({ timing: { debounceMs: 30, heartbeatMs, statusPollMs: 150, backoffBaseMs: 50, backoffMaxMs: 300 } });
+    for (const name of ['qwen', 'idle-a', 'idle-b', 'idle-c']) await ready(name);
+    const mark = await quiet();
+    const sequence = agent.lastAck()?.sequence ?? 0;
+    const pushesBefore = c.proxy.pushes().length;
+    // Nothing changed, so every push from here on is a heartbeat.
+    await waitFor('three heartbeats', () => c.proxy.pushes().length >= pushesBefore + 3, 10_000);
+    expect(agent.lastAck()?.sequence).toBeGreaterThan(sequence);
+    const writes = (await c.agentRequests()).slice(mark).filter(isWrite);
+    expect(writes.map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+  });
+
+  it("a push for another offer rewrites neither an acknowledged offer's status nor its route", async () => {
+    const agent = await c.startAgent();
+    await waitFor('first acknowledgement', () => agent.lastAck() !== undefined, 15_000);
+    const mark = await quiet();
+    const acknowledged = condition(await c.getOffer('qwen'), 'PaymentGateReady');
+    await c.createOffer('newcomer');
+    await ready('newcomer');
+    const touched = (await c.agentRequests()).slice(mark).filter((e) => isWrite(e) && e.objectRef?.name?.endsWith('qwen'));
+    expect(touched.map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+    expect(condition(await c.getOffer('qwen'), 'PaymentGateReady')?.message).toBe(acknowledged?.message);
   });
 
   it('a draining offer reports its deadline, is requeued at the end, turns Drained and loses its route', async () => {
