@@ -47,6 +47,8 @@ export interface AgentBenchOptions {
   readonly skipLiveHeap?: boolean;
   /** Also run each source with no NODE_OPTIONS at all, for comparison (not how it is deployed). */
   readonly unboundedRun?: boolean;
+  /** Skip the real control plane run (it needs Go, and builds the binaries on first use). */
+  readonly skipRealCluster?: boolean;
 }
 
 const POLL_MS = 5;
@@ -80,8 +82,26 @@ function propagationFigures(p: PropagationFigures): Figure[] {
   ];
 }
 
+const SOURCE_LABEL: Record<BenchSource, string> = {
+  dir: '--source dir',
+  kube: '--source kube on the fake API server (no routes, no election)',
+  'kube-real': '--source kube on a real API server (routes, election, SA token)',
+};
+
+function apiFigures(r: AgentProcessResult): Figure[] {
+  if (!r.api) return [];
+  const { api } = r;
+  const idle = `${api.idleHeartbeats} heartbeats of ${api.heartbeatMs / 1000} s, ${r.offers} unchanged offers, audit log of the API server`;
+  return [
+    atMost(`API writes (offer status, finalizers, routes) over ${api.idleHeartbeats} idle heartbeats, ${r.offers} offers`, api.idle.offerAndRouteWrites, 'writes', 0, idle),
+    info('API requests per idle heartbeat (all, incl. Lease renewals)', api.idle.all / api.idleHeartbeats, 'requests', `of which Lease: ${api.idle.lease} in ${api.idleHeartbeats} heartbeats`),
+    info('API requests for one changed offer (its push and follow-up)', api.change.all, 'requests', `offer and route writes ${api.change.offerAndRouteWrites}, Lease ${api.change.lease}`),
+    info('first acknowledged push → the agent stopped writing (statuses, finalizers, routes)', api.settleAfterReadyMs, 'ms'),
+  ];
+}
+
 function processFigures(r: AgentProcessResult): Figure[] {
-  const how = `--source ${r.source}, ${r.nodeOptions ? `NODE_OPTIONS=${r.nodeOptions}` : 'no NODE_OPTIONS'}`;
+  const how = `${SOURCE_LABEL[r.source]}, ${r.nodeOptions ? `NODE_OPTIONS=${r.nodeOptions}` : 'no NODE_OPTIONS'}`;
   const change = r.source === 'dir' ? `edit one of ${r.offers} manifest files` : `PATCH one of ${r.offers} offers`;
   if (r.liveHeapBytes !== undefined) {
     return [info(`agent live heap after its first push, ${r.offers} offers, ${how}`, r.liveHeapBytes / MIB, 'MiB', `heap snapshot (full GC first) of a separate run with --heapsnapshot-signal added; ${r.entry}`)];
@@ -92,6 +112,7 @@ function processFigures(r: AgentProcessResult): Figure[] {
     r.changeToEdgeMs !== undefined
       ? atMost(`one change → edge sequence moves, ${how}`, r.changeToEdgeMs, 'ms', 2000, change)
       : atMost(`one change → edge sequence moves, ${how}`, 60_000, 'ms (not seen; deadline)', 2000, `${change}: not seen within 60 s`),
+    ...apiFigures(r),
   ];
 }
 
@@ -128,6 +149,7 @@ export async function runAgentBench(options: AgentBenchOptions = {}): Promise<Ag
     const entry = { file: await bundleAgent(join(bundleDir, 'obol-edge.mjs')), label: 'node obol-edge.mjs (the image bundle)' };
     const runs: Array<{ source: BenchSource; nodeOptions: string; liveHeap?: boolean }> = [
       { source: 'kube', nodeOptions: deployed },
+      ...(options.skipRealCluster ? [] : [{ source: 'kube-real' as const, nodeOptions: deployed }]),
       { source: 'dir', nodeOptions: deployed },
       ...(options.skipLiveHeap ? [] : [{ source: 'kube' as const, nodeOptions: deployed, liveHeap: true }, { source: 'dir' as const, nodeOptions: deployed, liveHeap: true }]),
       ...(options.unboundedRun ? [{ source: 'kube' as const, nodeOptions: '' }, { source: 'dir' as const, nodeOptions: '' }] : []),

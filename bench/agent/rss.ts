@@ -11,6 +11,8 @@ import { freePort, startWranglerEdge } from './edge-process.js';
 import { liveHeapBytes } from './heap.js';
 import { BENCH_NAMESPACES, benchManifests, writeManifestDir } from './offers.js';
 import { patchPrice } from './propagation.js';
+import { countRequests, prepareRealCluster } from './real-cluster.js';
+import type { AuditEvent } from '../../test/kube/control-plane.js';
 
 /**
  * The agent as deployed (`node obol-edge.mjs agent`: the image's bundle, built by the same
@@ -22,7 +24,8 @@ import { patchPrice } from './propagation.js';
  * (`liveHeap`) adds `--heapsnapshot-signal` and reports the live heap of a heap snapshot instead.
  */
 
-export type BenchSource = 'dir' | 'kube';
+/** `kube`: the fake API server (no routes, no election); `kube-real`: a real control plane, as deployed. */
+export type BenchSource = 'dir' | 'kube' | 'kube-real';
 
 export interface AgentProcessResult {
   readonly offers: number;
@@ -38,6 +41,15 @@ export interface AgentProcessResult {
   readonly changeToEdgeMs?: number;
   /** Diagnostic runs only: the heap snapshot's total (what survives a full GC). */
   readonly liveHeapBytes?: number;
+  /** `kube-real` only: the agent's API requests (audit log) over idle heartbeats and for one change. */
+  readonly api?: {
+    readonly heartbeatMs: number;
+    readonly idleHeartbeats: number;
+    readonly idle: ReturnType<typeof countRequests>;
+    readonly change: ReturnType<typeof countRequests>;
+    /** From the first acknowledged push until the agent stopped writing (statuses, finalizers, routes). */
+    readonly settleAfterReadyMs: number;
+  };
 }
 
 export interface AgentProcessOptions {
@@ -54,6 +66,24 @@ interface Prepared {
   /** Make one price change; resolves once the change was written. */
   readonly change: () => Promise<void>;
   readonly cleanup: () => Promise<void>;
+  /** Real cluster only: the agent's requests from the audit log. */
+  readonly agentRequests?: () => Promise<AuditEvent[]>;
+}
+
+const REAL_HEARTBEAT_MS = 5000;
+const IDLE_HEARTBEATS = 3;
+
+/** Wait until the agent's offer and route writes stop for a few seconds; how long that took. */
+async function settle(agentRequests: () => Promise<AuditEvent[]>, timeoutMs = 600_000): Promise<number> {
+  const started = performance.now();
+  let last = -1;
+  while (performance.now() - started < timeoutMs) {
+    const writes = countRequests(await agentRequests()).offerAndRouteWrites;
+    if (writes === last) return performance.now() - started - 3000;
+    last = writes;
+    await sleep(3000);
+  }
+  throw new Error(`the agent kept writing for ${timeoutMs / 1000} s`);
 }
 
 type BenchManifest = { metadata: { namespace: string; name: string }; spec: { payment: { price: { perRequest: string } } } };
@@ -118,6 +148,11 @@ async function prepareKube(manifests: readonly Record<string, unknown>[]): Promi
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function prepareReal(manifests: readonly Record<string, unknown>[]): Promise<Prepared> {
+  const real = await prepareRealCluster(manifests);
+  return { args: [...real.args, '--heartbeat', `${REAL_HEARTBEAT_MS / 1000}s`], env: real.env, change: () => real.change(), cleanup: () => real.cleanup(), agentRequests: () => real.agentRequests() };
+}
+
 /** SIGUSR2 → V8 writes a heap snapshot into the agent's cwd, blocking its event loop until done. */
 async function snapshotLiveHeap(pid: number, dir: string, opsPort: number): Promise<number> {
   process.kill(pid, 'SIGUSR2');
@@ -134,7 +169,7 @@ export async function measureAgentProcess(offers: number, source: BenchSource, o
   const upstream = await startUpstream();
   const edge = await startWranglerEdge({ CATALOG_SIGNERS: catalogSigner(key).address, PUBLIC_BASE_URL: 'https://agent-bench.obol.example' });
   const manifests = benchManifests(offers, upstream.url);
-  const prepared = source === 'dir' ? prepareDir(manifests) : await prepareKube(manifests);
+  const prepared = source === 'dir' ? prepareDir(manifests) : source === 'kube' ? await prepareKube(manifests) : await prepareReal(manifests);
   const workDir = mkdtempSync(join(tmpdir(), 'obol-agent-bench-cwd-'));
   const nodeOptions = options.liveHeap ? `${options.nodeOptions} --heapsnapshot-signal=SIGUSR2`.trim() : options.nodeOptions;
   const output: string[] = [];
@@ -158,8 +193,20 @@ export async function measureAgentProcess(offers: number, source: BenchSource, o
       const memory = procMemory(agent.pid);
       const base = { offers, source, nodeOptions, entry: options.entry.label, startToReadyMs, rssBytes: memory.rss, peakRssBytes: memory.peak };
       if (options.liveHeap) return { ...base, liveHeapBytes: await snapshotLiveHeap(agent.pid, workDir, opsPort) };
+      if (!prepared.agentRequests) {
+        const changeToEdgeMs = await timeChange(edge.url, prepared.change);
+        return { ...base, ...(changeToEdgeMs !== undefined ? { changeToEdgeMs } : {}) };
+      }
+      const settleAfterReadyMs = await settle(prepared.agentRequests);
+      const idleFrom = (await prepared.agentRequests()).length;
+      await sleep(IDLE_HEARTBEATS * REAL_HEARTBEAT_MS + 500);
+      const idle = countRequests((await prepared.agentRequests()).slice(idleFrom));
+      const changeFrom = (await prepared.agentRequests()).length;
       const changeToEdgeMs = await timeChange(edge.url, prepared.change);
-      return { ...base, ...(changeToEdgeMs !== undefined ? { changeToEdgeMs } : {}) };
+      await settle(prepared.agentRequests);
+      const changeRequests = countRequests((await prepared.agentRequests()).slice(changeFrom));
+      const api = { heartbeatMs: REAL_HEARTBEAT_MS, idleHeartbeats: IDLE_HEARTBEATS, idle, change: changeRequests, settleAfterReadyMs };
+      return { ...base, api, ...(changeToEdgeMs !== undefined ? { changeToEdgeMs } : {}) };
     } catch (error) {
       throw new Error(`${(error as Error).message}\nagent output:\n${output.slice(-10).join('\n')}`);
     } finally {
