@@ -57,9 +57,9 @@ export class GoMissingError extends Error {
   }
 }
 
-/** `go`, from PATH or the usual install folder; undefined when neither has it. */
+/** `go`: `$OBOL_GO` when set, else from PATH or the usual install folder; undefined when there is none. */
 export async function findGo(): Promise<string | undefined> {
-  for (const candidate of ['go', '/usr/local/go/bin/go']) {
+  for (const candidate of process.env.OBOL_GO ? [process.env.OBOL_GO] : ['go', '/usr/local/go/bin/go']) {
     try {
       await run(candidate, ['version']);
       return candidate;
@@ -102,11 +102,16 @@ async function withLock<T>(lockDir: string, work: () => Promise<T>): Promise<T> 
   }
 }
 
-async function gatewayApiCrdDir(go: string): Promise<string> {
-  const { stdout } = await run(go, ['mod', 'download', '-json', 'sigs.k8s.io/gateway-api'], { cwd: GATEWAY_API_MODULE, maxBuffer: 1 << 20 });
+/** The folder of `module` at the version the go.mod in `pinDir` requires (downloaded if not cached yet). */
+export async function pinnedModuleDir(go: string, pinDir: string, module: string): Promise<string> {
+  const { stdout } = await run(go, ['mod', 'download', '-json', module], { cwd: pinDir, maxBuffer: 1 << 20 });
   const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
-  if (!dir) throw new Error('go mod download did not report the Gateway API module folder');
-  return join(dir, 'config', 'crd', 'standard');
+  if (!dir) throw new Error(`go mod download did not report the folder of ${module} pinned in ${pinDir}`);
+  return dir;
+}
+
+async function gatewayApiCrdDir(go: string): Promise<string> {
+  return join(await pinnedModuleDir(go, GATEWAY_API_MODULE, 'sigs.k8s.io/gateway-api'), 'config', 'crd', 'standard');
 }
 
 /**

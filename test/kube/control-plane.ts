@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -287,6 +287,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const binaries = await ensureBinaries(progress);
   const ownState = options.stateDir === undefined;
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'obol-kube-')));
+  await mkdir(stateDir, { recursive: true });
   const processes: Managed[] = [];
   const stop = async () => {
     for (const managed of processes.splice(0).reverse()) await stopProcess(managed);

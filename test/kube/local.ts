@@ -1,17 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GoMissingError } from './binaries.js';
 import { startControlPlane } from './control-plane.js';
 
 /**
- * `npm run kube:local`: a real control plane on 127.0.0.1 (the one the tests use), in a fresh state
- * folder, until Ctrl-C or SIGTERM. Prints the admin kubeconfig's path.
+ * `npm run kube:local [state-dir]`: a real control plane on 127.0.0.1 (the one the tests use) until
+ * Ctrl-C or SIGTERM. Prints the admin kubeconfig's path. Without a state folder it uses a fresh
+ * temporary one and removes it on stop; a given folder is kept (and must be empty or new).
  */
 
 async function main(): Promise<void> {
-  const stateDir = process.argv[2] ?? (await mkdtemp(join(tmpdir(), 'obol-kube-local-')));
-  const plane = await startControlPlane({ stateDir, onProgress: (line) => console.error(`kube:local: ${line}`) });
+  const stateDir = process.argv[2];
+  const plane = await startControlPlane({ ...(stateDir ? { stateDir } : {}), onProgress: (line) => console.error(`kube:local: ${line}`) });
   const { info } = plane;
   console.log(`
 API server   ${info.url}
