@@ -21,6 +21,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return () => plane.stop();
   } catch (error) {
     if (!(error instanceof GoMissingError)) throw error;
+    console.log(`[control plane] real-cluster tests skipped: ${error.message}`);
     project.provide('controlPlane', { unavailable: `skipped: ${error.message}` });
     return undefined;
   }
