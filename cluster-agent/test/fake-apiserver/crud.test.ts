@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiextensionsV1Api, ApisApi, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startFakeApiServer, type FakeApiServer } from './server.js';
 import { apiFailure, offerBody, SO } from './fixtures.js';
+
+/** The fake's requests and answers, with the real client: what the fault-injection tests and the agent bench rely on. */
 
 let fake: FakeApiServer;
 let api: CustomObjectsApi;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 type Obj = { metadata: Record<string, unknown> & { resourceVersion: string; generation?: number }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -17,24 +17,13 @@ beforeEach(async () => {
 });
 afterEach(async () => fake.stop());
 
-const create = (name: string, extra?: Parameters<typeof offerBody>[1], namespace = 'default') =>
-  api.createNamespacedCustomObject({ ...SO, namespace, body: offerBody(name, extra) }) as Promise<Obj>;
+const create = (name: string, namespace = 'default') => api.createNamespacedCustomObject({ ...SO, namespace, body: offerBody(name) }) as Promise<Obj>;
 const get = (name: string) => api.getNamespacedCustomObject({ ...SO, namespace: 'default', name }) as Promise<Obj>;
 
-describe('discovery', () => {
-  it('serves /api, /apis and the group-version resource lists the client asks for', async () => {
-    const groups = await fake.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
-    expect(groups.groups.map((g) => g.name)).toEqual(expect.arrayContaining(['obol.org', 'coordination.k8s.io', 'gateway.networking.k8s.io', 'apiextensions.k8s.io']));
+describe('requests it does not serve', () => {
+  it('answers an unknown path with a 404 Status, a wrong token with 401, a selector with 400 and DELETE with 405', async () => {
     const auth = { headers: { Authorization: 'Bearer fake-token' } };
-    const core = (await (await fetch(`${fake.url}/api`, auth)).json()) as { versions: string[] };
-    expect(core.versions).toEqual(['v1']);
-    const list = (await (await fetch(`${fake.url}/apis/obol.org/v1alpha1`, auth)).json()) as { resources: Array<{ name: string; namespaced: boolean; shortNames?: string[] }> };
-    expect(list.resources.map((r) => r.name)).toEqual(['serviceoffers', 'serviceoffers/status']);
-    expect(list.resources[0]).toMatchObject({ namespaced: true, shortNames: ['so'] });
-  });
-
-  it('answers an unknown path with a 404 Status and a wrong token with 401', async () => {
-    const res = await fetch(`${fake.url}/apis/nope.io/v1/things`, { headers: { Authorization: 'Bearer fake-token' } });
+    const res = await fetch(`${fake.url}/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes`, auth);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
     const bad = new KubeConfig();
@@ -47,6 +36,9 @@ describe('discovery', () => {
     expect(await apiFailure(bad.makeApiClient(CustomObjectsApi).listClusterCustomObject({ ...SO }))).toMatchObject({ code: 401 });
     const raw = await fetch(`${fake.url}/apis/obol.org/v1alpha1/serviceoffers`, { headers: { Authorization: 'Bearer wrong' } });
     expect(await raw.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    expect(await apiFailure(api.listClusterCustomObject({ ...SO, labelSelector: 'tier=gold' }))).toMatchObject({ code: 400, reason: 'BadRequest' });
+    await create('alpha');
+    expect(await apiFailure(api.deleteNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha' }))).toMatchObject({ code: 405, reason: 'MethodNotAllowed' });
   });
 });
 
@@ -66,7 +58,7 @@ describe('create / get / list', () => {
     const body = { ...offerBody('beta'), status: { observedGeneration: 7 } };
     const made = (await api.createNamespacedCustomObject({ ...SO, namespace: 'default', body })) as Obj;
     expect(made.status).toBeUndefined();
-    expect(await apiFailure(create('gamma', {}, 'no-such-ns'))).toMatchObject({ code: 404, reason: 'NotFound', message: 'namespaces "no-such-ns" not found' });
+    expect(await apiFailure(create('gamma', 'no-such-ns'))).toMatchObject({ code: 404, reason: 'NotFound', message: 'namespaces "no-such-ns" not found' });
     expect(fake.store.get('serviceoffers', 'no-such-ns', 'gamma')).toBeUndefined();
   });
 
@@ -74,22 +66,16 @@ describe('create / get / list', () => {
     expect(await apiFailure(get('missing'))).toEqual({ code: 404, reason: 'NotFound', message: 'serviceoffers.obol.org "missing" not found' });
   });
 
-  it('lists cluster-wide and per namespace, filters by label selector, and reports the current resourceVersion', async () => {
+  it('lists cluster-wide and per namespace, sorted, with the current resourceVersion', async () => {
     fake.store.put('namespaces', { metadata: { name: 'shop' } });
-    await create('a', { labels: { tier: 'gold' } });
-    await create('b', { labels: { tier: 'free' } });
-    await create('c', {}, 'shop');
+    await create('b');
+    await create('a');
+    await create('c', 'shop');
     const all = (await api.listClusterCustomObject({ ...SO })) as { items: Obj[]; metadata: { resourceVersion: string } };
     expect(all.items.map((o) => `${String(o.metadata.namespace)}/${String(o.metadata.name)}`)).toEqual(['default/a', 'default/b', 'shop/c']);
     expect(all.metadata.resourceVersion).toBe(fake.store.resourceVersion());
     const shop = (await api.listNamespacedCustomObject({ ...SO, namespace: 'shop' })) as { items: Obj[] };
     expect(shop.items.map((o) => o.metadata.name)).toEqual(['c']);
-    const names = async (labelSelector: string) => ((await api.listClusterCustomObject({ ...SO, labelSelector })) as { items: Obj[] }).items.map((o) => o.metadata.name);
-    expect(await names('tier=gold')).toEqual(['a']);
-    expect(await names('tier!=gold')).toEqual(['b', 'c']);
-    expect(await names('tier')).toEqual(['a', 'b']);
-    expect(await names('!tier')).toEqual(['c']);
-    expect(await apiFailure(api.listClusterCustomObject({ ...SO, labelSelector: 'tier in (gold)' }))).toMatchObject({ code: 400, reason: 'BadRequest' });
   });
 });
 
@@ -122,8 +108,8 @@ describe('update (PUT)', () => {
   });
 });
 
-describe('patch', () => {
-  it('merge patch sets and (with null) removes fields, bumping generation only for spec changes', async () => {
+describe('merge patch', () => {
+  it('sets and (with null) removes fields, bumping generation only for spec changes', async () => {
     await create('alpha');
     const drained = (await api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: { spec: { drainAt: '2026-11-23T10:00:00Z', drainGracePeriod: '0s' } } }, merge)) as Obj;
     expect(drained.spec).toMatchObject({ drainAt: '2026-11-23T10:00:00Z', drainGracePeriod: '0s', upstream: { service: 'ollama' } });
@@ -132,44 +118,25 @@ describe('patch', () => {
     expect(resumed.spec?.drainAt).toBeUndefined();
     expect(resumed.spec?.drainGracePeriod).toBeUndefined();
     expect(resumed.metadata.generation).toBe(3);
-    const labelled = (await api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: { metadata: { labels: { a: 'b' } } } }, merge)) as Obj;
-    expect(labelled.metadata.generation).toBe(3);
+    const finalized = (await api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: { metadata: { finalizers: ['obol.org/catalog'] } } }, merge)) as Obj;
+    expect(finalized.metadata.finalizers).toEqual(['obol.org/catalog']);
+    expect(finalized.metadata.generation).toBe(3);
   });
 
-  it('a merge patch carrying a stale resourceVersion is 409 Conflict', async () => {
+  it('a merge patch carrying a stale resourceVersion is 409 Conflict; a missing object is 404', async () => {
     const made = await create('alpha');
     await api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: { metadata: { labels: { a: 'b' } } } }, merge);
     const body = { metadata: { resourceVersion: made.metadata.resourceVersion }, spec: { drainAt: '2026-11-23T10:00:00Z' } };
     expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body }, merge))).toMatchObject({ code: 409, reason: 'Conflict' });
-  });
-
-  it('JSON patch applies add/replace/remove in order; a failing test op is 422 and changes nothing', async () => {
-    const made = await create('alpha');
-    const ops = [
-      { op: 'add', path: '/spec/drainAt', value: '2026-11-23T10:00:00Z' },
-      { op: 'replace', path: '/spec/upstream/service', value: 'vllm' },
-      { op: 'add', path: '/metadata/finalizers', value: ['obol.org/x'] },
-      { op: 'remove', path: '/metadata/finalizers/0' },
-    ];
-    const patched = (await api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: ops }, jsonPatch)) as Obj;
-    expect(patched.spec).toMatchObject({ drainAt: '2026-11-23T10:00:00Z', upstream: { service: 'vllm' } });
-    expect(patched.metadata.finalizers).toEqual([]);
-    const failing = [{ op: 'test', path: '/spec/upstream/service', value: 'ollama' }, { op: 'remove', path: '/spec/drainAt' }];
-    expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: failing }, jsonPatch))).toMatchObject({ code: 422, reason: 'Invalid' });
-    expect((await get('alpha')).spec?.drainAt).toBe('2026-11-23T10:00:00Z');
-    expect(Number(made.metadata.resourceVersion)).toBeLessThan(Number(patched.metadata.resourceVersion));
-  });
-
-  it('strategic merge is refused (415) for custom resources like the real server, and merges for built-ins', async () => {
-    await create('alpha');
-    expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: { spec: {} } }, strategic))).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
-    const core = fake.kubeConfig.makeApiClient(CoreV1Api);
-    const ns = await core.patchNamespace({ name: 'default', body: { metadata: { labels: { team: 'sell' } } } }, strategic);
-    expect(ns.metadata?.labels).toEqual({ team: 'sell' });
-  });
-
-  it('patching a missing object is 404', async () => {
     expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'ghost', body: { spec: {} } }, merge))).toMatchObject({ code: 404 });
+  });
+
+  it('any other patch type (JSON patch, server-side apply) is 415', async () => {
+    await create('alpha');
+    const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+    const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+    expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: [] }, jsonPatch))).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+    expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: offerBody('alpha'), fieldManager: 'x' }, apply))).toMatchObject({ code: 415 });
   });
 });
 
@@ -185,56 +152,21 @@ describe('status subresource', () => {
     expect(main.metadata.resourceVersion).toBe(withStatus.metadata.resourceVersion);
   });
 
-  it('replace status with a stale resourceVersion is 409; the forced-conflict fault fails exactly the next status write', async () => {
+  it('replace status with a stale resourceVersion is 409', async () => {
     const made = await create('alpha');
     const ok = (await api.replaceNamespacedCustomObjectStatus({ ...SO, namespace: 'default', name: 'alpha', body: { ...made, status: { observedGeneration: 1 } } })) as Obj;
     expect(ok.status).toEqual({ observedGeneration: 1 });
     expect(await apiFailure(api.replaceNamespacedCustomObjectStatus({ ...SO, namespace: 'default', name: 'alpha', body: { ...made, status: {} } }))).toMatchObject({ code: 409, reason: 'Conflict' });
+  });
+});
+
+describe('fault injection and test access', () => {
+  it('conflictNextStatusWrite fails exactly the next status write with 409', async () => {
+    await create('alpha');
     fake.faults.conflictNextStatusWrite();
     const body = { status: { observedGeneration: 2 } };
     expect(await apiFailure(api.patchNamespacedCustomObjectStatus({ ...SO, namespace: 'default', name: 'alpha', body }, merge))).toMatchObject({ code: 409 });
     expect(((await api.patchNamespacedCustomObjectStatus({ ...SO, namespace: 'default', name: 'alpha', body }, merge)) as Obj).status).toEqual(body.status);
-  });
-});
-
-describe('delete and finalizers', () => {
-  it('delete without finalizers removes the object; deleting again is 404', async () => {
-    await create('alpha');
-    await api.deleteNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha' });
-    expect(fake.store.get('serviceoffers', 'default', 'alpha')).toBeUndefined();
-    expect(await apiFailure(api.deleteNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha' }))).toMatchObject({ code: 404 });
-  });
-
-  it('finalizers hold a deleted object with deletionTimestamp until the last one is removed', async () => {
-    await create('alpha', { finalizers: ['obol.org/route'] });
-    const held = (await api.deleteNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha' })) as Obj;
-    expect(held.metadata.deletionTimestamp).toMatch(/Z$/);
-    expect((await get('alpha')).metadata.deletionTimestamp).toBe(held.metadata.deletionTimestamp);
-    const addFinalizer = { metadata: { finalizers: ['obol.org/route', 'obol.org/other'] } };
-    expect(await apiFailure(api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: addFinalizer }, merge))).toMatchObject({ code: 422 });
-    await api.patchNamespacedCustomObject({ ...SO, namespace: 'default', name: 'alpha', body: { metadata: { finalizers: null } } }, merge);
-    expect(await apiFailure(get('alpha'))).toMatchObject({ code: 404 });
-  });
-});
-
-describe('leases, CRDs and faults', () => {
-  it('leases: create, read, conditional replace (409 when stale)', async () => {
-    const coord = fake.kubeConfig.makeApiClient(CoordinationV1Api);
-    const lease = await coord.createNamespacedLease({ namespace: 'obol-system', body: { metadata: { name: 'obol-agent' }, spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15 } } });
-    const read = await coord.readNamespacedLease({ namespace: 'obol-system', name: 'obol-agent' });
-    expect(read.spec?.holderIdentity).toBe('pod-a');
-    const taken = await coord.replaceNamespacedLease({ namespace: 'obol-system', name: 'obol-agent', body: { ...read, spec: { ...read.spec, holderIdentity: 'pod-b' } } });
-    expect(taken.spec?.holderIdentity).toBe('pod-b');
-    const failure = await apiFailure(coord.replaceNamespacedLease({ namespace: 'obol-system', name: 'obol-agent', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'pod-c' } } }));
-    expect(failure).toMatchObject({ code: 409, reason: 'Conflict' });
-    expect((await coord.readNamespacedLease({ namespace: 'obol-system', name: 'obol-agent' })).spec?.holderIdentity).toBe('pod-b');
-  });
-
-  it('customresourcedefinitions can be created and read (cluster-scoped)', async () => {
-    const ext = fake.kubeConfig.makeApiClient(ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({ body: { metadata: { name: 'serviceoffers.obol.org' }, spec: { group: 'obol.org', names: { plural: 'serviceoffers', kind: 'ServiceOffer' }, scope: 'Namespaced', versions: [] } } });
-    const crd = await ext.readCustomResourceDefinition({ name: 'serviceoffers.obol.org' });
-    expect(crd.metadata?.generation).toBe(1);
   });
 
   it('failNextRequests makes exactly the next N requests 500 InternalError', async () => {
@@ -244,7 +176,17 @@ describe('leases, CRDs and faults', () => {
     await expect(api.listClusterCustomObject({ ...SO })).resolves.toMatchObject({ items: [] });
   });
 
-  it('kubeconfigPath is a usable kubeconfig file for child processes', async () => {
+  it('store.put and store.delete bypass the API rules but advance the resourceVersion', async () => {
+    const rv = Number(fake.store.resourceVersion());
+    const put = fake.store.put('serviceoffers', { ...offerBody('alpha'), metadata: { name: 'alpha', namespace: 'default' } });
+    expect(Number((put.metadata as { resourceVersion: string }).resourceVersion)).toBe(rv + 1);
+    expect((await get('alpha')).metadata.generation).toBe(1);
+    expect(fake.store.delete('serviceoffers', 'default', 'alpha')).toBe(true);
+    expect(Number(fake.store.resourceVersion())).toBe(rv + 2);
+    expect(await apiFailure(get('alpha'))).toMatchObject({ code: 404 });
+  });
+
+  it('kubeconfigPath is a usable kubeconfig file for child processes; requests are recorded', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(fake.kubeconfigPath);
     await create('alpha');

@@ -1,15 +1,15 @@
 import { ApiException } from '@kubernetes/client-node';
 
 /** A minimal valid ServiceOffer body for tests. */
-export function offerBody(name: string, extra: { labels?: Record<string, string>; finalizers?: string[]; spec?: Record<string, unknown> } = {}) {
+export function offerBody(name: string, spec: Record<string, unknown> = {}) {
   return {
     apiVersion: 'obol.org/v1alpha1',
     kind: 'ServiceOffer',
-    metadata: { name, ...(extra.labels ? { labels: extra.labels } : {}), ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
+    metadata: { name },
     spec: {
       upstream: { service: 'ollama' },
       payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.001' } },
-      ...extra.spec,
+      ...spec,
     },
   };
 }

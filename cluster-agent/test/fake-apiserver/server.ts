@@ -5,14 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { apiVersionOf, findResource, methodNotAllowed, parsePath, type ResourceTarget } from './resources.js';
-import { ApiError, badRequest, successStatus } from './status.js';
+import { apiVersionOf, findResource, parsePath, type ResourceTarget } from './resources.js';
+import { ApiError, badRequest } from './status.js';
 import { ObjectStore } from './store.js';
-import { applyJsonPatch, applyMergePatch, isObject, PatchError, type Json, type JsonObject } from './patch.js';
-import { makeFilter } from './selectors.js';
+import { applyMergePatch, isObject, type Json, type JsonObject } from './patch.js';
 import { serveWatch, type OpenWatch } from './watch.js';
 
-/** A faithful-enough kube-apiserver for tests; the behaviour list is in README.md. */
+/**
+ * An in-process stand-in for kube-apiserver that serves ServiceOffers, kept for fault injection
+ * (and the agent benchmark's fake-vs-real comparison); what it models, and what it does not, is in
+ * README.md. Tests that only need Kubernetes use the real control plane (test/kube/).
+ */
 
 export interface FakeApiServerOptions {
   /** Namespaces that exist at start (default `default`, `kube-system`, `obol-system`). */
@@ -66,7 +69,7 @@ export interface FakeApiServer {
   stop(): Promise<void>;
 }
 
-const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json'];
+const MERGE_PATCH = 'application/merge-patch+json';
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -85,14 +88,8 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function applyPatch(target: ResourceTarget, contentType: string, existing: JsonObject, patch: unknown): Json {
-  if (contentType === 'application/json-patch+json') return applyJsonPatch(existing, patch);
-  // The real server refuses strategic merge for custom resources; for built-ins it is a merge here.
-  if (contentType === 'application/strategic-merge-patch+json' && target.def.custom) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
-  }
-  if (!isObject(patch)) throw badRequest('a merge patch must be a JSON object');
-  return applyMergePatch(existing, patch as Json);
+function methodNotAllowed(method: string): ApiError {
+  return new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`);
 }
 
 class Handler {
@@ -115,10 +112,9 @@ class Handler {
       this.failuresLeft -= 1;
       throw new ApiError(500, 'InternalError', 'Internal error occurred: injected fault');
     }
-    const parsed = parsePath(url.pathname);
-    if (parsed.kind === 'discovery' && req.method === 'GET') return send(res, 200, parsed.body);
-    if (parsed.kind !== 'resource') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    await this.resource(parsed.target, req, res, url.searchParams, contentType ?? '');
+    const target = parsePath(url.pathname);
+    if (!target) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    await this.resource(target, req, res, url.searchParams, contentType ?? '');
   }
 
   private authorized(header: string | undefined): boolean {
@@ -141,16 +137,12 @@ class Handler {
       case 'PUT':
         return send(res, 200, this.store.update(def, namespace, name, await readBody(req), status));
       case 'PATCH': {
-        if (!PATCH_TYPES.includes(contentType)) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+        // Only merge patches (what the agent's finalizer writes and `sell` send); the real server takes more.
+        if (contentType !== MERGE_PATCH) throw new ApiError(415, 'UnsupportedMediaType', `the fake API server accepts only ${MERGE_PATCH}, not "${contentType}"`);
         const body = await readBody(req);
-        const existing = this.store.mustGet(def, namespace, name);
-        const patched = applyPatch(target, contentType, existing, body);
+        if (!isObject(body)) throw badRequest('a merge patch must be a JSON object');
+        const patched = applyMergePatch(this.store.mustGet(def, namespace, name), body as Json);
         return send(res, 200, this.store.update(def, namespace, name, patched, status));
-      }
-      case 'DELETE': {
-        if (status) throw methodNotAllowed('DELETE');
-        const deleted = this.store.delete(def, namespace, name);
-        return send(res, 200, def.custom ? deleted : successStatus(def.plural, def.group, name));
       }
       default:
         throw methodNotAllowed(req.method ?? '');
@@ -158,28 +150,21 @@ class Handler {
   }
 
   private collection(target: ResourceTarget, res: ServerResponse, query: URLSearchParams): void {
-    const filter = makeFilter(query.get('labelSelector'), query.get('fieldSelector'));
+    for (const unsupported of ['labelSelector', 'fieldSelector', 'limit', 'continue']) {
+      if (query.has(unsupported)) throw badRequest(`the fake API server does not support ${unsupported}`);
+    }
     const watch = query.get('watch');
     if (watch === 'true' || watch === '1') {
-      const timeout = query.get('timeoutSeconds');
-      serveWatch(
-        this.store,
-        target,
-        { resourceVersion: query.get('resourceVersion'), allowWatchBookmarks: query.get('allowWatchBookmarks') === 'true', timeoutSeconds: timeout ? Number(timeout) : null, filter },
-        res,
-        this.bookmarkIntervalMs,
-        this.watches,
-      );
+      serveWatch(this.store, target, { resourceVersion: query.get('resourceVersion'), allowWatchBookmarks: query.get('allowWatchBookmarks') === 'true' }, res, this.bookmarkIntervalMs, this.watches);
       return;
     }
-    const items = this.store.list(target.def, target.namespace).filter(filter);
+    const items = this.store.list(target.def, target.namespace);
     send(res, 200, { kind: `${target.def.kind}List`, apiVersion: apiVersionOf(target.def), metadata: { resourceVersion: String(this.store.currentRv()) }, items });
   }
 }
 
 function errorBody(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof PatchError) return new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${err.message}`);
   return new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
 }
 

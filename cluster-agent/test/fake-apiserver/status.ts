@@ -9,7 +9,6 @@ export type StatusReason =
   | 'MethodNotAllowed'
   | 'UnsupportedMediaType'
   | 'Expired'
-  | 'Gone'
   | 'InternalError'
   | 'Unauthorized';
 
@@ -102,8 +101,4 @@ export function badRequest(message: string): ApiError {
 
 export function expired(requested: string, oldest: number): ApiError {
   return new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
-}
-
-export function successStatus(plural: string, group: string, name: string): KubeStatus {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group, kind: plural }, code: 200 };
 }

@@ -5,13 +5,12 @@ import { clone, isObject, type JsonObject } from './patch.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-/** One committed change; `previous` lets selector-filtered watches turn edits into ADDED/DELETED. */
+/** One committed change. */
 export interface StoredEvent {
   readonly rv: number;
   readonly def: ResourceDef;
   readonly type: WatchEventType;
   readonly object: JsonObject;
-  readonly previous?: JsonObject;
 }
 
 type Listener = (event: StoredEvent) => void;
@@ -24,7 +23,6 @@ export interface StoreOptions {
 
 const meta = (obj: JsonObject): JsonObject => (isObject(obj.metadata) ? obj.metadata : {});
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 
 /** A single in-memory etcd: one global resourceVersion counter and a bounded event history. */
 export class ObjectStore {
@@ -80,14 +78,12 @@ export class ObjectStore {
   create(def: ResourceDef, namespace: string | undefined, body: unknown): JsonObject {
     const obj = this.checkBody(def, body);
     const m = meta(obj);
-    if (!str(m.name) && str(m.generateName)) m.name = `${String(m.generateName)}${randomUUID().slice(0, 5)}`;
     const name = str(m.name);
-    if (!name) throw invalid(def.plural, def.group, '', 'metadata.name: Required value: name or generateName is required');
+    if (!name) throw invalid(def.plural, def.group, '', 'metadata.name: Required value: name is required');
     if (def.namespaced) this.checkNamespace(m, namespace);
     if (m.resourceVersion !== undefined && m.resourceVersion !== '') throw badRequest('resourceVersion should not be set on objects to be created');
     if (this.objects.has(this.key(def, str(m.namespace), name))) throw alreadyExists(def.plural, def.group, name);
     Object.assign(m, { uid: randomUUID(), creationTimestamp: this.timestamp() });
-    delete m.deletionTimestamp;
     if (def.custom) m.generation = 1;
     if (def.custom && def.statusSubresource) delete obj.status;
     if (def.plural === 'namespaces') obj.status = { phase: 'Active' };
@@ -111,23 +107,7 @@ export class ObjectStore {
     }
     const next = status ? this.statusWrite(existing, incoming) : this.mainWrite(def, existing, incoming);
     if (JSON.stringify(next) === JSON.stringify(existing)) return existing;
-    const nm = meta(next);
-    if (str(nm.deletionTimestamp) && stringList(nm.finalizers).length === 0) return this.commit(def, 'DELETED', next, existing);
-    return this.commit(def, 'MODIFIED', next, existing);
-  }
-
-  /** DELETE: finalizers hold the object (deletionTimestamp set); otherwise it is gone at once. */
-  delete(def: ResourceDef, namespace: string | undefined, name: string): JsonObject {
-    const existing = this.mustGet(def, namespace, name);
-    const m = meta(existing);
-    if (def.plural === 'namespaces') this.deleteNamespaceContents(name);
-    if (stringList(m.finalizers).length > 0) {
-      if (str(m.deletionTimestamp)) return existing;
-      const next = clone(existing);
-      Object.assign(meta(next), { deletionTimestamp: this.timestamp(), deletionGracePeriodSeconds: 0 });
-      return this.commit(def, 'MODIFIED', next, existing);
-    }
-    return this.commit(def, 'DELETED', clone(existing), existing);
+    return this.commit(def, 'MODIFIED', next);
   }
 
   /** Test access: create or overwrite an object without API rules (resourceVersion still advances). */
@@ -142,7 +122,7 @@ export class ObjectStore {
     if (def.custom) m.generation ??= existing ? (meta(existing).generation ?? 1) : 1;
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
-    return this.commit(def, existing ? 'MODIFIED' : 'ADDED', obj, existing);
+    return this.commit(def, existing ? 'MODIFIED' : 'ADDED', obj);
   }
 
   /** Test access: remove an object outright, ignoring finalizers. */
@@ -150,7 +130,7 @@ export class ObjectStore {
     const def = findResource(plural);
     const existing = this.get(def, namespace, name);
     if (!existing) return false;
-    this.commit(def, 'DELETED', clone(existing), existing);
+    this.commit(def, 'DELETED', existing);
     return true;
   }
 
@@ -162,9 +142,6 @@ export class ObjectStore {
       if (old[k] === undefined) delete m[k];
       else m[k] = clone(old[k]) ?? null;
     }
-    if (str(old.deletionTimestamp) && stringList(m.finalizers).some((f) => !stringList(old.finalizers).includes(f))) {
-      throw invalid(def.plural, def.group, String(old.name), 'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted');
-    }
     if (def.statusSubresource) {
       if (existing.status === undefined) delete incoming.status;
       else incoming.status = clone(existing.status);
@@ -173,7 +150,7 @@ export class ObjectStore {
     return incoming;
   }
 
-  /** Status writes change only `.status`, exactly like the real status strategy. */
+  /** Status writes change only `.status`, like the real status strategy. */
   private statusWrite(existing: JsonObject, incoming: JsonObject): JsonObject {
     const next = clone(existing);
     if (incoming.status === undefined) delete next.status;
@@ -184,14 +161,6 @@ export class ObjectStore {
   private specChanged(a: JsonObject, b: JsonObject): boolean {
     const strip = (o: JsonObject) => JSON.stringify(Object.entries(o).filter(([k]) => k !== 'metadata' && k !== 'status').sort(([x], [y]) => (x < y ? -1 : 1)));
     return strip(a) !== strip(b);
-  }
-
-  private deleteNamespaceContents(namespace: string): void {
-    for (const [key, obj] of [...this.objects.entries()]) {
-      if (meta(obj).namespace !== namespace) continue;
-      const plural = key.split('/')[1] ?? '';
-      this.delete(findResource(plural), namespace, String(meta(obj).name));
-    }
   }
 
   private checkBody(def: ResourceDef, body: unknown): JsonObject {
@@ -211,7 +180,7 @@ export class ObjectStore {
     m.namespace = namespace;
   }
 
-  private commit(def: ResourceDef, type: WatchEventType, obj: JsonObject, previous?: JsonObject): JsonObject {
+  private commit(def: ResourceDef, type: WatchEventType, obj: JsonObject): JsonObject {
     this.rv += 1;
     const m = meta(obj);
     obj.metadata = m;
@@ -219,7 +188,7 @@ export class ObjectStore {
     const key = this.key(def, str(m.namespace), String(m.name));
     if (type === 'DELETED') this.objects.delete(key);
     else this.objects.set(key, clone(obj));
-    const event: StoredEvent = { rv: this.rv, def, type, object: clone(obj), ...(previous ? { previous } : {}) };
+    const event: StoredEvent = { rv: this.rv, def, type, object: clone(obj) };
     this.history.push(event);
     while (this.history.length > this.options.historyLimit) this.compactedRv = this.history.shift()?.rv ?? this.compactedRv;
     for (const listener of [...this.listeners]) listener(event);

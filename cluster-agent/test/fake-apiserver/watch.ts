@@ -3,13 +3,10 @@ import type { ResourceTarget } from './resources.js';
 import { apiVersionOf } from './resources.js';
 import { ApiError, badRequest } from './status.js';
 import type { ObjectStore, StoredEvent } from './store.js';
-import type { JsonObject } from './patch.js';
 
 export interface WatchQuery {
   readonly resourceVersion: string | null;
   readonly allowWatchBookmarks: boolean;
-  readonly timeoutSeconds: number | null;
-  readonly filter: (obj: JsonObject) => boolean;
 }
 
 /** An open watch stream; `bookmark()` and `end()` are how the server and fault injection drive it. */
@@ -24,19 +21,8 @@ function write(res: ServerResponse, type: string, object: unknown): void {
   res.write(`${JSON.stringify({ type, object })}\n`);
 }
 
-/** Translate a stored event into what this watch sees, honouring namespace and selectors. */
-function visible(event: StoredEvent, target: ResourceTarget, query: WatchQuery): { type: string; object: JsonObject } | undefined {
-  if (event.def !== target.def) return undefined;
-  const ns = (o: JsonObject | undefined) => (o?.metadata as JsonObject | undefined)?.namespace;
-  if (target.namespace !== undefined && ns(event.object) !== target.namespace) return undefined;
-  const now = query.filter(event.object);
-  if (event.type !== 'MODIFIED') return now ? { type: event.type, object: event.object } : undefined;
-  const before = event.previous ? query.filter(event.previous) : false;
-  if (now && before) return { type: 'MODIFIED', object: event.object };
-  if (now) return { type: 'ADDED', object: event.object };
-  if (before) return { type: 'DELETED', object: event.object };
-  return undefined;
-}
+const seenBy = (event: StoredEvent, target: ResourceTarget): boolean =>
+  event.def === target.def && (target.namespace === undefined || (event.object.metadata as { namespace?: unknown } | undefined)?.namespace === target.namespace);
 
 /**
  * Stream newline-delimited watch events. Headers are flushed at once (the client awaits them); an
@@ -58,15 +44,11 @@ export function serveWatch(store: ObjectStore, target: ResourceTarget, query: Wa
     return;
   }
   if (fromRv === undefined) {
-    for (const obj of store.list(target.def, target.namespace).filter(query.filter)) write(res, 'ADDED', obj);
+    for (const obj of store.list(target.def, target.namespace)) write(res, 'ADDED', obj);
   }
-  for (const event of backlog) {
-    const seen = visible(event, target, query);
-    if (seen) write(res, seen.type, seen.object);
-  }
+  for (const event of backlog) if (seenBy(event, target)) write(res, event.type, event.object);
   const unsubscribe = store.subscribe((event) => {
-    const seen = visible(event, target, query);
-    if (seen) write(res, seen.type, seen.object);
+    if (seenBy(event, target)) write(res, event.type, event.object);
   });
   const watch: OpenWatch = {
     bookmark: () => {
@@ -76,11 +58,10 @@ export function serveWatch(store: ObjectStore, target: ResourceTarget, query: Wa
     end: () => res.end(),
   };
   registry.add(watch);
-  const timers = [setInterval(watch.bookmark, bookmarkIntervalMs)];
-  if (query.timeoutSeconds !== null) timers.push(setTimeout(watch.end, query.timeoutSeconds * 1000));
+  const timer = setInterval(watch.bookmark, bookmarkIntervalMs);
   res.on('close', () => {
     unsubscribe();
     registry.delete(watch);
-    for (const t of timers) clearTimeout(t);
+    clearInterval(timer);
   });
 }
