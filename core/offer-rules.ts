@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { drainSchedule } from './drain.js';
-import { ServiceOffer, offerPath } from './offer.js';
+import { ServiceOffer } from './offer.js';
 import { chargeablePrice } from './price.js';
 
 /**
@@ -24,22 +24,13 @@ function zodProblems(error: z.ZodError): OfferProblem[] {
   }));
 }
 
-/** Path rules beyond the schema's pattern (SPEC §2). */
-export function pathProblems(path: string): string[] {
-  const problems: string[] = [];
-  if (!path.startsWith('/services/')) problems.push('must start with "/services/"');
-  if (path.split('/').some((segment) => segment === '..' || segment === '.')) problems.push('must not contain ".." or "." segments');
-  if (path.includes('//')) problems.push('must not contain "//"');
-  if (path.endsWith('/')) problems.push('must not end with "/"');
-  return problems;
-}
-
-/** Cross-field rules that JSON Schema cannot express. Assumes the schema already passed. */
+/**
+ * Cross-field rules that JSON Schema cannot express. Assumes the schema already passed. The path
+ * rules are all in the schema's pattern (so the API server enforces them), and the default path
+ * `/services/<metadata.name>` always satisfies it.
+ */
 export function crossFieldProblems(offer: ServiceOffer): OfferProblem[] {
   const problems: OfferProblem[] = [];
-  for (const message of pathProblems(offerPath(offer))) {
-    problems.push({ field: offer.spec.path === undefined ? 'metadata.name' : 'spec.path', message: `path ${message}` });
-  }
   if (!chargeablePrice(offer.spec.payment.price)) {
     problems.push({
       field: 'spec.payment.price',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { offerKey, offerPath, type ServiceOfferInput } from './offer.js';
-import { describeProblems, parseServiceOffer, pathProblems } from './offer-rules.js';
+import { PATH_PATTERN, offerKey, offerPath, pathProblems, type ServiceOfferInput } from './offer.js';
+import { describeProblems, parseServiceOffer } from './offer-rules.js';
 
 const PAY_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 
@@ -63,27 +63,35 @@ describe('ServiceOffer schema', () => {
   });
 
   it('refuses a path outside /services/ in the schema', () => {
-    expect(problemsOf(offer({ path: '/api/foo' }))).toBe('spec.path: must start with "/services/" and use URL path characters');
-    expect(problemsOf(offer({ path: '/services/' }))).toContain('spec.path');
+    expect(problemsOf(offer({ path: '/api/foo' }))).toBe('spec.path: path must start with "/services/"');
+    expect(problemsOf(offer({ path: '/services/a b' }))).toBe('spec.path: path must use only URL path characters (A-Z a-z 0-9 . _ ~ - /)');
+    expect(problemsOf(offer({ path: '/services/' }))).toBe('spec.path: path must not end with "/"');
   });
-});
 
-describe('ServiceOffer cross-field rules', () => {
-  it('refuses "..", "//" and a trailing "/" in the path', () => {
+  it('refuses "..", ".", "//" and a trailing "/" in the schema, so the CRD carries the rule', () => {
     expect(problemsOf(offer({ path: '/services/a/../b' }))).toBe('spec.path: path must not contain ".." or "." segments');
+    expect(problemsOf(offer({ path: '/services/./b' }))).toBe('spec.path: path must not contain ".." or "." segments');
+    expect(problemsOf(offer({ path: '/services/..' }))).toBe('spec.path: path must not contain ".." or "." segments');
     expect(problemsOf(offer({ path: '/services//a' }))).toBe('spec.path: path must not contain "//"');
     expect(problemsOf(offer({ path: '/services/a/' }))).toBe('spec.path: path must not end with "/"');
   });
 
   it('accepts nested paths and dots inside segments', () => {
-    expect(parseServiceOffer(offer({ path: '/services/llm/v1.2' })).ok).toBe(true);
+    for (const path of ['/services/llm/v1.2', '/services/.well-known', '/services/..a/...', '/services/a.', '/services/~x_y-z']) {
+      expect(parseServiceOffer(offer({ path })).ok, path).toBe(true);
+    }
   });
 
-  it('lists every path problem at once', () => {
+  it('lists every path problem at once, and finds one for every path the pattern refuses', () => {
     expect(pathProblems('/other//x/')).toEqual(['must start with "/services/"', 'must not contain "//"', 'must not end with "/"']);
     expect(pathProblems('/services/ok')).toEqual([]);
+    const pattern = new RegExp(PATH_PATTERN);
+    const samples = ['/services', '/services/', '/services/a', '/services/.', '/services/..', '/services/...', '/services/.a', '/services/a//b', '/services/a/', '/x/a', '/services/a%2F', '/services/a/./b'];
+    for (const path of samples) expect(pathProblems(path).length === 0, path).toBe(pattern.test(path));
   });
+});
 
+describe('ServiceOffer cross-field rules', () => {
   it('refuses a price table with perEpoch alone', () => {
     expect(problemsOf(offer({ payment: { network: 'base', payTo: PAY_TO, price: { perEpoch: '5' } } }))).toBe(
       'spec.payment.price: needs perRequest, perMTok or perHour (perEpoch alone is not chargeable)',

@@ -14,10 +14,28 @@ export const OFFER_KIND = 'ServiceOffer';
 const ADDRESS = '^0x[0-9a-fA-F]{40}$';
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-/** Path syntax; `..`, `//` and a trailing `/` are rejected by `offer-rules.ts`. */
-const PATH = '^/services/[A-Za-z0-9._~/-]+$';
 const NETWORK = '^([a-z0-9][a-z0-9-]{0,62}|eip155:[1-9][0-9]{0,18})$';
 const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|z|[+-][0-9]{2}:[0-9]{2})$';
+
+/**
+ * `/services` then one or more `/segment`s of URL path characters, none empty (no `//`, no trailing
+ * `/`) and none `.` or `..`. RE2 (the API server) has no lookahead, so a segment is spelled out: an
+ * optional dot then a non-dot, or two dots then anything (`...`, `..a` are ordinary names).
+ */
+export const PATH_PATTERN = '^/services(/(\\.?[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\\.\\.[A-Za-z0-9._~-]+))+$';
+
+/** Why a path fails `PATH_PATTERN`, each reason in words (empty for a valid path). */
+export function pathProblems(path: string): string[] {
+  const problems: string[] = [];
+  if (!path.startsWith('/services/')) problems.push('must start with "/services/"');
+  if (/[^A-Za-z0-9._~/-]/.test(path)) problems.push('must use only URL path characters (A-Z a-z 0-9 . _ ~ - /)');
+  if (path.split('/').some((segment) => segment === '..' || segment === '.')) problems.push('must not contain ".." or "." segments');
+  if (path.includes('//')) problems.push('must not contain "//"');
+  if (path.endsWith('/')) problems.push('must not end with "/"');
+  return problems;
+}
+
+const pathMessage = (input: unknown): string => `path ${(typeof input === 'string' ? pathProblems(input) : []).join(', ') || `must match ${PATH_PATTERN}`}`;
 
 const text = (max: number) => z.string().max(max);
 const decimal = z.string().regex(new RegExp(DECIMAL_PATTERN), 'must be a non-negative decimal string like "0.001"');
@@ -88,7 +106,11 @@ export const ServiceOfferSpec = z.object({
     healthPath: z.string().regex(/^\/[^\s]*$/, 'must start with "/"').max(1024).default('/health'),
   }),
   payment: PaymentSpec,
-  path: z.string().regex(new RegExp(PATH), 'must start with "/services/" and use URL path characters').max(512).optional(),
+  path: z
+    .string()
+    .regex(new RegExp(PATH_PATTERN), { error: (issue) => pathMessage(issue.input) })
+    .max(512)
+    .optional(),
   registration: RegistrationSpec.optional(),
   drainAt: z.string().regex(new RegExp(RFC3339), 'must be an RFC 3339 time like "2026-06-01T13:00:00Z"').optional(),
   drainGracePeriod: z
