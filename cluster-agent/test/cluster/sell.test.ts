@@ -209,10 +209,11 @@ describe.skipIf(!plane)(`sell on a real API server${skip ? ` (${skip})` : ''}`, 
   });
 
   describe('the obol-edge binary', () => {
+    // Each child compiles the CLI on start: seconds on an idle machine, many more on a busy one.
     const cli = (kubeconfig: string, ...argv: string[]) =>
       new Promise<{ status: number | null; stderr: string }>((resolve) => {
         const env = { ...process.env, KUBECONFIG: kubeconfig };
-        execFile(process.execPath, ['cluster-agent/bin/obol-edge.mjs', ...argv], { env, timeout: 20_000 }, (error, _stdout, stderr) => {
+        execFile(process.execPath, ['cluster-agent/bin/obol-edge.mjs', ...argv], { env, timeout: 60_000 }, (error, _stdout, stderr) => {
           resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
         });
       });
@@ -229,6 +230,6 @@ describe.skipIf(!plane)(`sell on a real API server${skip ? ` (${skip})` : ''}`, 
       const missing = await cli(plane!.kubeconfigPath, 'sell', 'resume', 'nope');
       expect(missing.status).toBe(1);
       expect(missing.stderr).toContain('no ServiceOffer default/nope');
-    });
+    }, 180_000);
   });
 });
