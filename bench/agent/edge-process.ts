@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../test/support/edge-bundle.js';
 import { spawnManaged, waitForHttp, type ManagedProcess } from '../../stack/processes.js';
+import { freePort } from '../../stack/wrangler-edge.js';
+
+export { freePort };
 
 /**
  * The edge under `wrangler dev` for the agent bench: free ports chosen by the OS, 127.0.0.1 only,
@@ -16,18 +18,6 @@ export interface WranglerEdge {
   /** Output lines, kept for an error message if the edge fails to start. */
   readonly output: readonly string[];
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startWranglerEdge(vars: Readonly<Record<string, string>>, readyTimeoutMs = 60_000): Promise<WranglerEdge> {

@@ -2,11 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CRD_PATH } from '../../cluster-agent/deploy/generate-crd.js';
+import { freePort } from '../../stack/wrangler-edge.js';
 import { ensureBinaries, type ControlPlaneBinaries } from './binaries.js';
 
 /**
@@ -92,18 +92,6 @@ rules:
     users: ["system:apiserver", "system:kube-controller-manager"]
   - level: Metadata
 `;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Managed {
   readonly name: string;
