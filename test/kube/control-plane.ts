@@ -310,6 +310,8 @@ export function attachControlPlane(info: ControlPlaneInfo): ControlPlane {
       const child = execFile(info.binaries.path.kubectl, [`--kubeconfig=${opts.kubeconfig ?? info.kubeconfigPath}`, ...args], { maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
+      // kubectl may exit before reading its input (e.g. a usage error): that is its answer, not ours to throw.
+      child.stdin?.on('error', () => undefined);
       child.stdin?.end(opts.input ?? '');
     });
   const mustKubectl = async (args: readonly string[], opts: { input?: string; kubeconfig?: string } = {}) => {
