@@ -1,3 +1,5 @@
+import { kubeErrorMessage } from './kube-errors.js';
+
 /**
  * Structured JSON logs, one object per line on stderr. Callers pass fields, never secrets: the
  * catalog key and tokens are not in any type this logger sees.
@@ -34,7 +36,7 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
 /** A logger that drops everything, for tests that do not read logs. */
 export const silentLogger: Logger = createLogger({ write: () => undefined });
 
-/** The message of an unknown thrown value. */
+/** The message of an unknown thrown value; for a Kubernetes call, the API server's own words. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return kubeErrorMessage(error) ?? (error instanceof Error ? error.message : String(error));
 }

@@ -157,16 +157,16 @@ export function createKubeSource(options: KubeSourceOptions): OfferSource {
     return new ListWatch<KubernetesObject>(path, watch, list, false);
   }
 
-  /** One start of an informer; false when its listing or watch failed at once. */
-  async function startOnce(informer: Informer): Promise<boolean> {
-    let failed = false;
-    const onError = () => {
-      failed = true;
+  /** One start of an informer: why its listing or watch failed at once, or undefined when it runs. */
+  async function startOnce(informer: Informer): Promise<{ error: unknown } | undefined> {
+    let failure: { error: unknown } | undefined;
+    const onError = (error: unknown) => {
+      failure = { error };
     };
     informer.on('error', onError);
     await informer.start();
     informer.off('error', onError);
-    return !failed;
+    return failure;
   }
 
   /** After the first sync, any watch error restarts the informer from its last resourceVersion. */
@@ -198,11 +198,13 @@ export function createKubeSource(options: KubeSourceOptions): OfferSource {
         informers.push(informer);
       }
       // The first listing must succeed before the source counts as synced: retry until it does.
-      for (const informer of informers) {
-        while (!(await startOnce(informer))) {
+      for (const [index, informer] of informers.entries()) {
+        for (let failure = await startOnce(informer); failure; failure = await startOnce(informer)) {
           if (stopped) return;
-          options.log.warn('ServiceOffer listing failed; retrying', { restartInMs: options.restartDelayMs ?? 1000 });
-          await new Promise((resolve) => setTimeout(resolve, options.restartDelayMs ?? 1000));
+          const restartInMs = options.restartDelayMs ?? 1000;
+          // Before the first sync nothing runs: say why (RBAC's message, or that the API server is unreachable).
+          options.log.warn('cannot list and watch ServiceOffers; retrying', { namespace: targets[index] ?? '(all)', error: errorMessage(failure.error), restartInMs });
+          await new Promise((resolve) => setTimeout(resolve, restartInMs));
         }
         keepAlive(informer);
       }

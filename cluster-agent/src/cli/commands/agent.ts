@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../../../core/index.js';
 import { startAgent } from '../../agent/agent.js';
-import { DEFAULT_LEASE, DEFAULT_TIMINGS, type AgentConfig, type SourceConfig } from '../../agent/config.js';
+import { DEFAULT_LEASE, DEFAULT_TIMINGS, type AgentConfig, type LeaderElectionConfig, type SourceConfig } from '../../agent/config.js';
 import { createLogger, errorMessage, type LogLevel } from '../../agent/log.js';
 import { parseGatewayRef } from '../../agent/routes.js';
 import { EMPTY_IDENTITY, loadIdentity } from '../../publish/identity.js';
@@ -33,6 +33,10 @@ Options:
   --no-leader-election       kube: run without a Lease (one replica only)
   --lease-namespace <ns>     Lease namespace (default $POD_NAMESPACE or "default")
   --lease-name <name>        Lease name (default ${DEFAULT_LEASE.name})
+  --lease-duration <dur>     a standby takes the Lease after it went unrenewed this long (default 15s)
+  --renew-deadline <dur>     the leader steps down when it could not renew for this long (default 10s;
+                             less than --lease-duration)
+  --retry-period <dur>       renew, or try to acquire, this often (default 2s; less than --renew-deadline)
   --edge-metrics-token <t>   re-export the edge's payment metrics (or EDGE_METRICS_TOKEN)
   --ops-addr <host:port>     health/readiness/metrics server (default 0.0.0.0:8080; "off" disables)
   --heartbeat <duration>     re-sign the catalog at least this often (default 10m)
@@ -54,6 +58,9 @@ const OPTIONS = {
   'no-leader-election': { type: 'boolean' },
   'lease-namespace': { type: 'string' },
   'lease-name': { type: 'string' },
+  'lease-duration': { type: 'string' },
+  'renew-deadline': { type: 'string' },
+  'retry-period': { type: 'string' },
   'edge-metrics-token': { type: 'string' },
   'ops-addr': { type: 'string' },
   heartbeat: { type: 'string' },
@@ -73,15 +80,31 @@ export class AgentUsageError extends Error {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
+/** A positive duration: `1h30m`-style, or whole milliseconds (`500ms`) for the sub-second lease timings. */
 function duration(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   try {
-    const ms = parseDuration(value);
-    if (ms > 0) return ms;
+    const millis = /^(\d+)ms$/.exec(value);
+    const ms = millis ? Number(millis[1]) : parseDuration(value);
+    if (ms > 0 && Number.isSafeInteger(ms)) return ms;
   } catch {
     // reported below
   }
-  throw new AgentUsageError(`${flag} must be a positive duration like "30s" or "10m", got "${value}"`);
+  throw new AgentUsageError(`${flag} must be a positive duration like "30s", "10m" or "500ms", got "${value}"`);
+}
+
+/** Lease timings as client-go checks them: a leader gives up before a standby may take over. */
+function leaseTiming(values: Values): Pick<LeaderElectionConfig, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+  const leaseDurationMs = duration('--lease-duration', values['lease-duration'], DEFAULT_LEASE.leaseDurationMs);
+  const renewDeadlineMs = duration('--renew-deadline', values['renew-deadline'], DEFAULT_LEASE.renewDeadlineMs);
+  const retryPeriodMs = duration('--retry-period', values['retry-period'], DEFAULT_LEASE.retryPeriodMs);
+  if (renewDeadlineMs >= leaseDurationMs) {
+    throw new AgentUsageError(`--renew-deadline (${renewDeadlineMs} ms) must be less than --lease-duration (${leaseDurationMs} ms), so a leader steps down before a standby takes over`);
+  }
+  if (retryPeriodMs >= renewDeadlineMs) {
+    throw new AgentUsageError(`--retry-period (${retryPeriodMs} ms) must be less than --renew-deadline (${renewDeadlineMs} ms), so a leader gets to retry a failed renewal`);
+  }
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
 }
 
 function parseSource(value: string | undefined, namespaces: string | undefined): SourceConfig {
@@ -126,6 +149,7 @@ export async function agentConfigFromArgs(values: Values, env: NodeJS.ProcessEnv
   const identity = values.identity ? await loadIdentity(values.identity) : EMPTY_IDENTITY;
   const token = values['edge-metrics-token'] ?? env.EDGE_METRICS_TOKEN;
   const election = source.kind === 'kube' && !values['no-leader-election'];
+  const leaseTimings = leaseTiming(values);
   const ops = parseOps(values['ops-addr']);
   return {
     source,
@@ -137,7 +161,7 @@ export async function agentConfigFromArgs(values: Values, env: NodeJS.ProcessEnv
     ...(election
       ? {
           leaderElection: {
-            ...DEFAULT_LEASE,
+            ...leaseTimings,
             name: values['lease-name'] ?? DEFAULT_LEASE.name,
             namespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? 'default',
             identity: `${env.POD_NAME ?? hostname()}-${process.pid}`,
