@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { hashTypedData } from 'viem';
+import { hashTypedData, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { BUYER, OTHER_KEY, signPayment, testRequirement, type SignOptions } from '../../test/support/payments.js';
 import { authorizationDigest, authorizationTypedData, checkAuthorization } from './eip3009.js';
+import { hasLowS, recoverSignerAddress } from './secp256k1/recover.js';
 
 const requirement = testRequirement();
 const now = 1_790_000_000;
@@ -58,6 +59,33 @@ describe('checkAuthorization', () => {
       const result = await checkAuthorization({ payload, requirement, x402Version: 2, nowSeconds: now, acceptUnverifiedContractSignatures: true });
       expect(result).toEqual({ ok: false, reason: 'invalid_exact_evm_signature' });
     }
+  });
+});
+
+describe('signature malleability', () => {
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const highS = (signature: string) => {
+    const s = BigInt(`0x${signature.slice(66, 130)}`);
+    const v = Number.parseInt(signature.slice(130), 16);
+    return `0x${signature.slice(2, 66)}${(n - s).toString(16).padStart(64, '0')}${(55 - v).toString(16)}`;
+  };
+
+  it('refuses the high-s twin of a valid signature, which recovers the same signer but fails on chain', async () => {
+    const payment = await signPayment({ requirement, version: 2, nowSeconds: now });
+    const twin = highS(payment.payload.signature);
+    const digest = authorizationDigest(payment.payload, requirement);
+    expect(digest && recoverSignerAddress(digest, twin as Hex)).toBe(BUYER.address);
+    for (const acceptUnverifiedContractSignatures of [true, false]) {
+      const result = await checkAuthorization({ payload: { ...payment.payload, signature: twin }, requirement, x402Version: 2, nowSeconds: now, acceptUnverifiedContractSignatures });
+      expect(result).toEqual({ ok: false, reason: 'invalid_exact_evm_signature' });
+    }
+  });
+
+  it('tells low s from high s at the half order', () => {
+    const sig = (s: bigint) => `0x${'11'.repeat(32)}${s.toString(16).padStart(64, '0')}1b` as Hex;
+    expect(hasLowS(sig(n / 2n))).toBe(true);
+    expect(hasLowS(sig(n / 2n + 1n))).toBe(false);
+    expect(hasLowS('0x1234' as Hex)).toBe(false);
   });
 });
 

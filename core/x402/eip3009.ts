@@ -2,7 +2,7 @@ import { concat, getAddress, hashDomain, isAddressEqual, keccak256, stringToHex,
 import type { PaymentRequirement } from '../requirement.js';
 import type { ExactEvmPayload } from './payment-header.js';
 import { X402_REASONS, type LocalRejectReason } from './reasons.js';
-import { recoverSignerAddress } from './secp256k1/recover.js';
+import { hasLowS, recoverSignerAddress } from './secp256k1/recover.js';
 
 /**
  * Local EIP-3009 `TransferWithAuthorization` checks (SPEC §5 step 3), no network. The domain is
@@ -123,7 +123,8 @@ export async function checkAuthorization(params: AuthorizationCheckParams): Prom
   if (bytes > EOA_SIGNATURE_BYTES) {
     return params.acceptUnverifiedContractSignatures ? { ok: true, payer: a.from } : { ok: false, reason: X402_REASONS.invalidSignature };
   }
-  if (bytes !== EOA_SIGNATURE_BYTES) return { ok: false, reason: X402_REASONS.invalidSignature };
+  // A high-s twin recovers the same signer but fails on chain: settling it would be a charge that never executes.
+  if (bytes !== EOA_SIGNATURE_BYTES || !hasLowS(payload.signature as Hex)) return { ok: false, reason: X402_REASONS.invalidSignature };
   const digest = authorizationDigest(payload, requirement);
   const signer = digest === undefined ? undefined : recoverSignerAddress(digest, payload.signature as Hex);
   return signer !== undefined && isAddressEqual(signer, getAddress(a.from)) ? { ok: true, payer: a.from } : { ok: false, reason: X402_REASONS.invalidSignature };

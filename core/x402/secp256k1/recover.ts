@@ -24,6 +24,8 @@ const UNCOMPRESSED_KEY_BYTES = 65;
 /** The order of the curve's group: r and s must lie in [1, N - 1]. */
 const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
+const HALF_CURVE_ORDER = CURVE_ORDER / 2n;
+
 class RejectedInput extends Error {}
 
 let exports: SecpExports | undefined;
@@ -86,6 +88,15 @@ export function recoverPublicKey(hash: Uint8Array, signature: Uint8Array): Uint8
     signatureInput.fill(0);
     keyOutput.fill(0);
   }
+}
+
+/**
+ * Whether a 65-byte (r, s, v) signature has s <= n/2 (EIP-2). `(r, n - s, v ^ 1)` recovers the same
+ * signer, but USDC's `ecrecover` wrapper (OpenZeppelin ECDSA) refuses the high-s twin on chain.
+ */
+export function hasLowS(signature: Hex): boolean {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+  return BigInt(`0x${signature.slice(66, 130)}`) <= HALF_CURVE_ORDER;
 }
 
 /** The address that signed `hash` with a 65-byte (r, s, v) signature; undefined when none can be recovered. */

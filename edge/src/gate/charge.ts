@@ -12,7 +12,7 @@ import { forwardToOrigin } from './origin.js';
 import { challengeResponse, jsonResponse, passThrough, type RouteContext } from './responses.js';
 import type { NonceLedger } from './nonce-ledger.js';
 import type { Spans } from './server-timing.js';
-import { readOriginBody, settlePayment } from './settle.js';
+import { readOriginBody, settlePayment, settlesOn } from './settle.js';
 import type { GateSettings } from './settings.js';
 import type { GateOptions } from './routes.js';
 
@@ -65,37 +65,28 @@ async function bestEffort(what: string, action: () => Promise<unknown>): Promise
   }
 }
 
-/** Steps 4–5: claim the authorization, then ask the facilitator (unless VERIFY_MODE=local). */
+/** Steps 4–5: claim the authorization, then (unless VERIFY_MODE=local) ask the facilitator. */
 export async function claimAndServe(g: Charge, payment: PaymentPayload, payer: string): Promise<Response> {
   const key = authorizationKey(g.requirement, payment);
   const ledger = ledgerFor(g.env, payment);
   const request = facilitatorRequest(payment, g.requirement, g.resourceUrl);
   const facilitator = facilitatorClientFromEnv(g.env, g.settings, g.options.facilitatorHeaders);
   const verified: Verified = { payment, payer, key, request, facilitator, ledger };
-  if (g.settings.verifyMode === 'local') {
-    const claim = await ledger.claim(key, validBeforeMs(payment));
-    g.spans.mark('claim');
-    if (!claim.ok) return claim.state === 'pending' ? settlementUnknown(g) : refuse(g, X402_REASONS.nonceAlreadyUsed);
-    g.record('payment_verified');
-    return forwardAndSettle(g, verified);
-  }
-  // Claim and /verify run side by side (both take a round trip): the claim still decides alone
-  // whether this request may go on, and a failed /verify releases it before the origin is reached.
-  const verifying = facilitator.verify(request).catch((error: unknown): VerifyOutcome => ({ kind: 'unreachable', detail: String(error) }));
+  // The claim comes first and alone decides whether this payment goes on: a payment the ledger
+  // refuses (a replay) never reaches the facilitator.
   const claim = await ledger.claim(key, validBeforeMs(payment));
   g.spans.mark('claim');
-  if (!claim.ok) {
-    g.waitUntil(verifying);
-    return claim.state === 'pending' ? settlementUnknown(g) : refuse(g, X402_REASONS.nonceAlreadyUsed);
-  }
-  const answer = await verifying;
-  g.spans.mark('verify');
-  if (answer.kind !== 'valid') {
-    await bestEffort('release', () => ledger.release(key));
-    if (answer.kind === 'invalid') return refuse(g, answer.reason);
-    console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: answer.detail }));
-    g.record('payment_failed', GATE_REASONS.facilitatorUnreachable);
-    return jsonResponse(503, { error: 'facilitator_unreachable', reason: GATE_REASONS.facilitatorUnreachable, retriable: true }, g.route);
+  if (!claim.ok) return claim.state === 'pending' ? settlementUnknown(g) : refuse(g, X402_REASONS.nonceAlreadyUsed);
+  if (g.settings.verifyMode === 'facilitator') {
+    const answer = await facilitator.verify(request).catch((error: unknown): VerifyOutcome => ({ kind: 'unreachable', detail: String(error) }));
+    g.spans.mark('verify');
+    if (answer.kind !== 'valid') {
+      await bestEffort('release', () => ledger.release(key));
+      if (answer.kind === 'invalid') return refuse(g, answer.reason);
+      console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: answer.detail }));
+      g.record('payment_failed', GATE_REASONS.facilitatorUnreachable);
+      return jsonResponse(503, { error: 'facilitator_unreachable', reason: GATE_REASONS.facilitatorUnreachable, retriable: true }, g.route);
+    }
   }
   g.record('payment_verified');
   return forwardAndSettle(g, verified);
@@ -116,7 +107,7 @@ interface Verified {
 }
 
 /**
- * Steps 6–7: forward, then settle only after the origin answered < 400.
+ * Steps 6–7: forward, then settle only on the origin's final status 200–399, its body read first.
  *
  * The claim this request holds already refuses every other use of the authorization (only its own
  * failed /verify could have released it), so the ledger's final state — `settled` with the tx hash,
@@ -131,12 +122,12 @@ async function forwardAndSettle(g: Charge, v: Verified): Promise<Response> {
   g.spans.mark('origin');
   if (origin.kind !== 'response') {
     consumed();
-    const reason = origin.kind === 'timeout' ? 'origin_timeout' : 'origin_unreachable';
+    const reason = origin.kind === 'timeout' ? 'origin_timeout' : origin.kind === 'invalid' ? 'origin_invalid_response' : 'origin_unreachable';
     g.record('payment_failed', reason);
     return jsonResponse(origin.kind === 'timeout' ? 504 : 502, { error: reason }, g.route);
   }
   const response = origin.response;
-  if (response.status >= 400) {
+  if (!settlesOn(response.status)) {
     consumed();
     origin.deadline.clear();
     g.record('payment_failed', 'origin_error');

@@ -12,6 +12,16 @@ describe('isSmuggledPath', () => {
     '/services/foo/.%2e',
     '/services/foo/%2e/bar',
     '/services/%2E%2E',
+    '/services/foo//bar',
+    '/services//foo',
+    '/services/foo/bar//',
+    '/services/foo;x/bar',
+    '/services/foo/..;/bar',
+    '/services/foo/bar;jsessionid=1',
+    '/services/foo%3bx/bar',
+    '/services/foo/../bar',
+    '/services/foo/./bar',
+    '/services/foo/..',
   ])('refuses %s', (path) => {
     expect(isSmuggledPath(path)).toBe(true);
   });
@@ -24,6 +34,9 @@ describe('isSmuggledPath', () => {
     '/services/foo/%2e%2e%2e',
     '/services/foo/...',
     '/services/foo/%252F',
+    '/services/foo/',
+    '/services/foo/.well-known/x',
+    '/services/foo/v1.2/..x',
   ])('lets %s through', (path) => {
     expect(isSmuggledPath(path)).toBe(false);
   });

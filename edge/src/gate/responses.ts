@@ -52,11 +52,25 @@ export function preflightResponse(request: Request, route: RouteContext): Respon
   return new Response(null, { status: 204, headers });
 }
 
+/** Directives that would let a shared cache keep the answer (`private="field"` shares all but that field). */
+const SHARED_CACHE_DIRECTIVE = /^(?:public|private|s-maxage)\s*(?:=|$)/i;
+
+/**
+ * The origin's Cache-Control made `private`: a paid answer is for the buyer who paid, never for a
+ * shared cache to hand to the next caller. The origin's other directives (max-age, no-store…) stay.
+ */
+export function privateCacheControl(origin: string | null): string {
+  // Commas inside quoted strings (`no-cache="a, b"`) do not separate directives.
+  const directives = (origin ?? '').split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((d) => d.trim());
+  return ['private', ...directives.filter((d) => d !== '' && !SHARED_CACHE_DIRECTIVE.test(d))].join(', ');
+}
+
 /** An origin response on its way to the buyer, with the route headers added. */
 export function passThrough(response: Response, route: RouteContext, body: BodyInit | null, extra: Record<string, string> = {}): Response {
   const headers = new Headers(response.headers);
   // The runtime sets the length of what we actually send (a buffered body may have been decoded).
   headers.delete('Content-Length');
+  headers.set('Cache-Control', privateCacheControl(headers.get('Cache-Control')));
   for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   applyRouteHeaders(headers, route);
   return new Response(body, { status: response.status, statusText: response.statusText, headers });

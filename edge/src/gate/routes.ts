@@ -36,7 +36,7 @@ function baseUrlOf(env: Env): string {
 
 async function handlePaidRoute(request: Request, env: Env, ctx: WaitUntil, options: GateOptions): Promise<Response> {
   const url = new URL(request.url);
-  // Before any other decision: an encoded `/`, `\` or dot segment could be charged as one offer and served as another.
+  // Before any other decision: `//`, `;`, an encoded `/` or `\` or a dot segment could be charged as one offer and served as another.
   if (isSmuggledPath(url.pathname)) return jsonResponse(400, { error: 'invalid_path' });
   const view = await currentCatalog(env);
   // Fail closed: before the first snapshot nothing under /services is served, let alone free.
