@@ -136,6 +136,11 @@ describe('a body without Content-Length is buffered before settling', () => {
     expect(await res.json()).toEqual({ error: 'origin_timeout' });
     expect(res.headers.get('payment-response')).toBeNull();
     expect(f.facilitator.settleCalls()).toHaveLength(0);
+    // It reached the origin: consumed, never forwarded again (SPEC §5 ledger table).
+    const again = await f.edge.fetch('/services/echo', { headers });
+    expect(again.status).toBe(402);
+    expect(((await again.json()) as { error: string }).error).toBe('invalid_exact_evm_nonce_already_used');
+    expect(origin.hits).toHaveLength(1);
   });
 
   it('settles a chunked JSON body only once it has all arrived, then delivers all of it', async () => {
