@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRfc3339, MAX_SNAPSHOT_BYTES } from '../../../core/index.js';
 import { recoverSnapshotSigner, signerAddress, signSnapshotBody } from '../../../core/signature.js';
 import { startEdge, TEST_PUBLIC_BASE_URL, type TestEdge } from '../../../test/support/edge.js';
-import { makeSnapshot, pushSnapshot, sampleOffer, signerVars, snapshotBody, TEST_KEYS } from '../../../test/support/snapshots.js';
+import { makeSnapshot, pushSnapshot, sampleOffer, signerVars, snapshotBody, TEST_KEYS, TEST_PAY_TO } from '../../../test/support/snapshots.js';
 
 /** Everything the edge says about its catalog, to prove a rejected push changed nothing. */
 interface Served {
@@ -220,6 +220,57 @@ describe('rejected pushes change nothing', () => {
       expect(after.status).toEqual(before.status);
       expect(after.body.equals(before.body)).toBe(true);
     }
+  });
+});
+
+describe('signed snapshots with paths the agent would never publish', () => {
+  const withPath = (path: string) => ({ ...sampleOffer({ name: 'evil', namespace: 'mallory' }), path });
+
+  for (const [what, path, problem] of [
+    ['a ".." segment', '/services/evil/../paid', '".."'],
+    ['a trailing "/"', '/services/evil/', 'end with "/"'],
+    ['an empty segment "//"', '/services//evil', '"//"'],
+  ] as const) {
+    it(`400 naming the offer for a path with ${what}`, async () => {
+      const snapshot = makeSnapshot({ sequence: next(), offers: [sampleOffer(), withPath(path)] });
+      const json = await expectRejected(edge, () => pushSnapshot(edge, snapshot), 400, 'invalid_offer_path');
+      expect(json.message).toContain('mallory/evil');
+      expect(json.message).toContain(problem);
+    });
+  }
+
+  it('400 naming both offers when two offers claim one path', async () => {
+    const first = sampleOffer({ name: 'cheap', namespace: 'a' });
+    const second = { ...sampleOffer({ name: 'dear', namespace: 'b', spec: { payment: { network: 'base-sepolia', payTo: TEST_PAY_TO, price: { perRequest: '5' } } } }), path: first.path };
+    const snapshot = makeSnapshot({ sequence: next(), offers: [first, second] });
+    const json = await expectRejected(edge, () => pushSnapshot(edge, snapshot), 400, 'duplicate_offer_path');
+    expect(json.message).toContain('a/cheap');
+    expect(json.message).toContain('b/dear');
+    expect(json.message).toContain(first.path);
+  });
+});
+
+describe('signed snapshots with duplicate JSON keys', () => {
+  it('400 naming the key for a duplicated top-level key', async () => {
+    const snapshot = makeSnapshot({ sequence: next() });
+    // JSON.parse keeps the last "sequence"; another verifier may keep the first.
+    const body = snapshotBody(snapshot).replace('{', `{"sequence":${snapshot.sequence + 1_000_000},`);
+    const json = await expectRejected(edge, () => pushSnapshot(edge, body), 400, 'duplicate_json_key');
+    expect(json.message).toContain('"sequence"');
+  });
+
+  it('400 naming the key path for a key duplicated inside an offer', async () => {
+    const snapshot = makeSnapshot({ sequence: next(), offers: [sampleOffer({ name: 'one', namespace: 'a' }), sampleOffer({ name: 'two', namespace: 'a' })] });
+    const body = snapshotBody(snapshot).replace('"key":"a/two",', '"key":"a/two","path":"/services/one",');
+    expect(body).not.toBe(snapshotBody(snapshot));
+    const json = await expectRejected(edge, () => pushSnapshot(edge, body), 400, 'duplicate_json_key');
+    expect(json.message).toContain('offers.1.path');
+  });
+
+  it('400 when the duplicate is spelled with an escape', async () => {
+    const body = snapshotBody(makeSnapshot({ sequence: next() })).replace('{', '{"\\u0073equence":1,');
+    const json = await expectRejected(edge, () => pushSnapshot(edge, body), 400, 'duplicate_json_key');
+    expect(json.message).toContain('"sequence"');
   });
 });
 

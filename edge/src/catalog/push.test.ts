@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatRfc3339, MAX_SNAPSHOT_BYTES } from '../../../core/index.js';
 import { TEST_PUBLIC_BASE_URL } from '../../../test/support/edge.js';
 import { makeSnapshot, snapshotBody } from '../../../test/support/snapshots.js';
-import { checkContentType, parseSnapshotBody, PushRejected, readLimitedBody } from './push.js';
+import { checkContentType, parseSnapshotBody, PushRejected, readLimitedBody, REFUSED_BODY_DRAIN_BYTES } from './push.js';
 
 const MiB = 1024 * 1024;
 
@@ -51,6 +51,13 @@ describe('readLimitedBody', () => {
     expect(error.reason).toBe('snapshot_too_large');
     expect(req.pulled()).toBeLessThanOrEqual(MAX_SNAPSHOT_BYTES + 2 * MiB);
     expect(req.cancelled()).toBe(true);
+  });
+
+  it('reads a refused body to its end when it ends within the drain bound, so workerd can reuse the connection', async () => {
+    const req = streamedRequest(MAX_SNAPSHOT_BYTES + REFUSED_BODY_DRAIN_BYTES / 2);
+    expect((await rejection(readLimitedBody(req.request))).reason).toBe('snapshot_too_large');
+    expect(req.pulled()).toBe(MAX_SNAPSHOT_BYTES + REFUSED_BODY_DRAIN_BYTES / 2);
+    expect(req.cancelled()).toBe(false);
   });
 
   it('reads a streamed body of exactly the limit', async () => {

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, parseRfc3339 } from '../../../core/index.js';
 import { InvalidSignatureError, recoverSnapshotSigner } from '../../../core/signature.js';
+import { findDuplicateKey, formatKeyPath } from './json-duplicate-keys.js';
+import { checkOfferPaths } from './offer-paths.js';
 
 /**
  * The checks of a snapshot push (SPEC §6), in order: signature over the exact bytes first, then
- * JSON, schema, audience and issuedAt. Each failure is a PushRejected with a machine-readable
- * reason; `channel.ts` maps reasons to status codes in one place.
+ * JSON, duplicate keys, schema, offer paths, audience and issuedAt. Each failure is a PushRejected
+ * with a machine-readable reason; `channel.ts` maps reasons to status codes in one place.
  */
 
 export const MAX_ISSUED_AGE_MS = 60 * 60 * 1000;
@@ -19,7 +21,10 @@ export type PushRejectReason =
   | 'unsupported_media_type'
   | 'snapshot_too_large'
   | 'invalid_json'
+  | 'duplicate_json_key'
   | 'invalid_snapshot'
+  | 'invalid_offer_path'
+  | 'duplicate_offer_path'
   | 'wrong_audience'
   | 'issued_at_too_old'
   | 'issued_at_in_future'
@@ -45,7 +50,25 @@ function tooLarge(size: string): PushRejected {
   return new PushRejected('snapshot_too_large', `snapshot body is ${size} bytes; the limit is ${MAX_SNAPSHOT_BYTES} bytes`);
 }
 
-/** Read the body, stopping as soon as it passes the limit (Content-Length is checked up front too). */
+/**
+ * How far past the limit a refused body is still read and discarded. workerd can reuse the
+ * connection only once the whole request was read: a cancelled body closes the socket under a
+ * keep-alive client, whose next request on it then fails. Beyond this the stream is cancelled.
+ */
+export const REFUSED_BODY_DRAIN_BYTES = 1024 * 1024;
+
+/** Discard what is left of a refused body, up to REFUSED_BODY_DRAIN_BYTES past the limit. */
+async function drainRefused(reader: ReadableStreamDefaultReader<Uint8Array>, total: number): Promise<void> {
+  let read = total;
+  while (read < MAX_SNAPSHOT_BYTES + REFUSED_BODY_DRAIN_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.byteLength;
+  }
+  await reader.cancel();
+}
+
+/** Read the body, stopping soon after it passes the limit (Content-Length is checked up front too). */
 export async function readLimitedBody(request: Request): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > MAX_SNAPSHOT_BYTES) throw tooLarge(declared);
@@ -58,7 +81,8 @@ export async function readLimitedBody(request: Request): Promise<Uint8Array> {
     if (done) break;
     total += value.byteLength;
     if (total > MAX_SNAPSHOT_BYTES) {
-      await reader.cancel();
+      parts.length = 0;
+      await drainRefused(reader, total);
       throw tooLarge(`more than ${MAX_SNAPSHOT_BYTES}`);
     }
     parts.push(value);
@@ -102,16 +126,23 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-/** JSON, schema, audience and issuedAt window; returns the parsed snapshot. */
+/** JSON, duplicate keys, schema, offer paths, audience and issuedAt window; returns the parsed snapshot. */
 export function parseSnapshotBody(params: { body: Uint8Array; audience: string; nowMs: number }): CatalogSnapshot {
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(params.body));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(params.body);
+    json = JSON.parse(text);
   } catch (error) {
     throw new PushRejected('invalid_json', `the body is not UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // JSON.parse keeps the last of two equal keys; another verifier may keep the first.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) throw new PushRejected('duplicate_json_key', `the key "${formatKeyPath(duplicate.path)}" occurs twice in one object; each key may appear once`);
   const parsed = CatalogSnapshot.safeParse(json);
   if (!parsed.success) throw new PushRejected('invalid_snapshot', `the snapshot does not fit the schema: ${describeIssues(parsed.error)}`);
+  const pathProblem = checkOfferPaths(parsed.data.offers);
+  if (pathProblem) throw new PushRejected(pathProblem.reason, pathProblem.message);
   const snapshot = parsed.data;
   if (snapshot.audience.replace(/\/+$/, '') !== params.audience) {
     throw new PushRejected('wrong_audience', `the snapshot is for "${snapshot.audience}", this edge is "${params.audience}"`);
