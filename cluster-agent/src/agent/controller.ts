@@ -8,7 +8,7 @@ import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import { CatalogPlanner } from './planner.js';
 import type { Acknowledgement, Pusher } from './pusher.js';
-import { reconcileOffer, sameStatus } from './reconcile.js';
+import { reconcileOffer, routeWanted, sameStatus } from './reconcile.js';
 import { routeName, type RouteManager } from './routes.js';
 import type { StatusWriter } from './status-writer.js';
 import { WorkQueue } from './work-queue.js';
@@ -46,10 +46,13 @@ const DELETION_POLL_MS = 250;
 /** Longest wait before the next batch (it equals the last plan's duration up to this). */
 const MAX_COALESCE_MS = 1000;
 /**
- * Keys per batch: a plan change (a new price, a freed path) waits at most one batch of status
+ * Keys per batch, at least: a plan change (a new price, a freed path) waits at most one batch of
  * writes before it is planned and pushed, however many offers a resync or an acknowledgement queued.
+ * A batch grows up to as many keys as take as long to reconcile as the plan took (see `batchKeys`),
+ * so a large catalog's writes are not paced by whole-catalog plans.
  */
 export const MAX_BATCH_KEYS = 64;
+const BATCH_KEYS_CEILING = 2048;
 /** Keys of a batch reconciled at once (their Kubernetes writes overlap; each key is still sequential). */
 export const RECONCILE_CONCURRENCY = 16;
 
@@ -80,6 +83,8 @@ export class Controller {
   private readonly planner: CatalogPlanner;
   private resync: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
+  /** Wall time per key of the last batches (moving average), to size batches against the plan's cost. */
+  private msPerKey = 5;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
@@ -152,10 +157,12 @@ export class Controller {
       // are gathered for up to MAX_COALESCE_MS, or until the last one is in.
       if (last.unprobed) await this.options.prober.settled(MAX_COALESCE_MS);
       else await pause(Math.min(last.planMs, MAX_COALESCE_MS));
-      const keys = await this.queue.take(MAX_BATCH_KEYS);
+      const keys = await this.queue.take(this.batchKeys(last.planMs));
       if (!keys.length) return;
       try {
+        const started = performance.now();
         last = await this.processBatch(keys);
+        this.msPerKey = 0.7 * this.msPerKey + 0.3 * ((performance.now() - started - last.planMs) / keys.length);
       } catch (error) {
         last = NOTHING_PLANNED;
         this.options.log.error('reconcile batch failed', { error: errorMessage(error) });
@@ -166,6 +173,22 @@ export class Controller {
     }
   }
 
+  /** As many keys as take about as long to reconcile as the last plan took, within the bounds. */
+  private batchKeys(planMs: number): number {
+    return Math.min(BATCH_KEYS_CEILING, Math.max(MAX_BATCH_KEYS, Math.round(planMs / Math.max(this.msPerKey, 0.1))));
+  }
+
+  /**
+   * An offer whose route is wanted but whose route state this agent does not know yet (a new
+   * leader has applied nothing): pushing now would withdraw it from the edge until its route is
+   * applied again, an outage on every failover.
+   */
+  private routesUnknown(decisions: ReadonlyMap<string, OfferDecision>): boolean {
+    if (!this.options.cluster?.routes) return false;
+    for (const d of decisions.values()) if (routeWanted(d) && !this.routeState.has(d.key)) return true;
+    return false;
+  }
+
   /** Plan if needed, hand a changed plan to the pusher, reconcile the keys. */
   private async processBatch(keys: readonly string[]): Promise<BatchOutcome> {
     const nowMs = this.now();
@@ -174,9 +197,9 @@ export class Controller {
     const planMs = plan.fresh ? performance.now() - started : 0;
     if (plan.fresh) {
       this.options.log.debug('catalog planned', { offers: plan.offers.length, changed: plan.changed.length, unprobed: plan.unprobed, ms: Math.round(planMs) });
-      // Push only once every valid offer has been probed: never advertise an offer as unavailable
-      // merely because its first probe is still running (e.g. right after an agent restart).
-      if (!plan.unprobed) this.options.pusher.setOffers(plan.offers);
+      // Push only once every valid offer has been probed and every wanted route applied once: never
+      // advertise an offer as unavailable merely because this agent has not looked yet (a restart).
+      if (!plan.unprobed && !this.routesUnknown(plan.decisions)) this.options.pusher.setOffers(plan.offers);
       // Keys whose decision changed are reconciled too (e.g. a path freed by a deletion).
       const batch = new Set(keys);
       for (const key of plan.changed) {
@@ -274,7 +297,16 @@ export class Controller {
     const before = this.routeState.get(key);
     if (wanted === 'absent' && before === 'absent') return false;
     if (wanted === 'present' && offer) {
-      if ((await routes.ensure(offer)) === 'applied' && before !== 'present') this.options.log.info('HTTPRoute applied', { offer: key });
+      try {
+        if ((await routes.ensure(offer)) === 'applied' && before !== 'present') this.options.log.info('HTTPRoute applied', { offer: key });
+      } catch (error) {
+        // A route that cannot be applied is known to be missing: the rest of the catalog still goes out.
+        if (before === undefined) {
+          this.routeState.set(key, 'absent');
+          this.planner.invalidate();
+        }
+        throw error;
+      }
     } else {
       const [namespace = '', name = ''] = key.split('/');
       const result = await routes.remove(namespace, name);

@@ -31,6 +31,12 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
       return condition(offer, 'Ready')?.status === 'True' ? offer : undefined;
     }, 15_000);
 
+  /** Names of the offers the edge lists as published. */
+  async function listed(): Promise<string[]> {
+    const res = await c.edge.fetch('/api/services.json');
+    return res.status === 200 ? ((await res.json()) as { services: { name: string }[] }).services.map((x) => x.name) : [];
+  }
+
   /** Wait until the agent has written nothing for a second (the work that follows a start is done); the audit log's length then. */
   async function quiet(): Promise<number> {
     let seen = -1;
@@ -129,6 +135,26 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
     const touched = (await c.agentRequests()).slice(mark).filter((e) => isWrite(e) && e.objectRef?.name?.endsWith('qwen'));
     expect(touched.map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
     expect(condition(await c.getOffer('qwen'), 'PaymentGateReady')?.message).toBe(acknowledged?.message);
+  });
+
+  it('a restarted agent never withdraws served offers from the edge before it has applied their routes again', async () => {
+    const names = Array.from({ length: 24 }, (_, i) => `fleet-${i}`);
+    for (const name of names) await c.createOffer(name);
+    const first = await c.startAgent();
+    await waitFor('the fleet served', async () => (await listed()).filter((n) => n.startsWith('fleet-')).length === names.length, 30_000);
+    await first.stop();
+    // A new leader starts knowing no route: every catalog the edge serves meanwhile must still list the fleet.
+    const seen: number[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) seen.push((await listed()).filter((n) => n.startsWith('fleet-')).length);
+    })();
+    const second = await c.startAgent();
+    await waitFor('the new agent acknowledged', () => second.lastAck() !== undefined, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    watching = false;
+    await watcher;
+    expect(Math.min(...seen)).toBe(names.length);
   });
 
   it('a draining offer reports its deadline, is requeued at the end, turns Drained and loses its route', async () => {
