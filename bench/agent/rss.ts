@@ -74,7 +74,7 @@ const REAL_HEARTBEAT_MS = 5000;
 const IDLE_HEARTBEATS = 3;
 
 /** Wait until the agent's offer and route writes stop for a few seconds; how long that took. */
-async function settle(agentRequests: () => Promise<AuditEvent[]>, timeoutMs = 600_000): Promise<number> {
+async function settle(agentRequests: () => Promise<AuditEvent[]>, timeoutMs = 1_200_000): Promise<number> {
   const started = performance.now();
   let last = -1;
   while (performance.now() - started < timeoutMs) {
