@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCatalog, rawOfferKey, type OfferObservation, type PlanInput } from './catalog-plan.js';
+import { carryPlan, planCatalog, rawOfferKey, type OfferObservation, type PlanInput } from './catalog-plan.js';
 import { parseServiceOffer } from './offer-rules.js';
 import { CatalogSnapshot, SnapshotOffer } from './snapshot.js';
 
@@ -45,6 +45,15 @@ describe('planCatalog', () => {
     const result = plan([input('a', 'bad', { path: '/services/bad/' })]);
     expect(result.decisions[0]).toMatchObject({ key: 'a/bad', invalid: 'spec.path: path must not end with "/"', published: false });
     expect(result.offers).toEqual([]);
+  });
+
+  it('leaves out an offer whose payTo has a wrong EIP-55 checksum, its problem naming the field', () => {
+    const typo = '0x70997970c51812dc3A010C7d01b50e0d17dc79C8';
+    const result = plan([input('a', 'typo', { payment: { network: 'base-sepolia', payTo: typo, price: { perRequest: '0.001' } } }), input('a', 'ok')]);
+    expect(result.decisions.filter((d) => d.published).map((d) => d.key)).toEqual(['a/ok']);
+    expect(result.offers.map((o) => o.key)).toEqual(['a/ok']);
+    expect(result.decisions[1]).toMatchObject({ key: 'a/typo', published: false });
+    expect(result.decisions[1]?.invalid).toMatch(/^spec\.payment\.payTo: mixed-case address whose EIP-55 checksum does not match/);
   });
 
   it('keeps an unhealthy offer in the snapshot but unpublished', () => {
@@ -93,6 +102,22 @@ describe('planCatalog', () => {
     expect(result.decisions[0]?.published).toBe(true);
     const kube = plan([input('a', 'x')], () => ({ upstreamHealthy: true, routePublished: false }));
     expect(kube.decisions[0]?.published).toBe(false);
+  });
+});
+
+describe('carryPlan', () => {
+  it('leaves out an entry the check refuses, its decision saying why; the other entries and decisions are kept as they were', () => {
+    const planned = plan([input('a', 'x'), input('a', 'y')]);
+    const carried = carryPlan(planned, (entry) => (entry.key === 'a/x' ? 'drainEndsAt: must be RFC 3339 UTC to the second' : undefined));
+    expect(carried.offers.map((o) => o.key)).toEqual(['a/y']);
+    expect(carried.decisions[0]).toMatchObject({
+      key: 'a/x',
+      published: false,
+      uncarried: 'drainEndsAt: must be RFC 3339 UTC to the second',
+      invalid: 'the snapshot cannot carry this offer: drainEndsAt: must be RFC 3339 UTC to the second',
+    });
+    expect(carried.decisions[0]?.entry).toBeUndefined();
+    expect(carried.decisions[1]).toBe(planned.decisions[1]);
   });
 });
 

@@ -21,6 +21,8 @@ export interface PlanInput {
   /** `namespace/name` (known even for offers that fail the schema, from their metadata). */
   readonly key: string;
   readonly parsed: OfferParseResult;
+  /** The manifest file that defines the offer (`dir:` source and the publisher), for messages. */
+  readonly file?: string;
 }
 
 export interface PlanParams {
@@ -36,6 +38,11 @@ export interface OfferDecision {
   readonly offer?: ServiceOffer;
   /** Set when the offer fails validation; a readable message for a condition. */
   readonly invalid?: string;
+  /**
+   * Set when the snapshot schema refused the offer's entry (why, field by field): the offer is left
+   * out and `invalid` says so, while every other offer is still published.
+   */
+  readonly uncarried?: string;
   /** Key of the older offer that owns this offer's path. */
   readonly pathConflictWith?: string;
   readonly payment?: PaymentResolution;
@@ -142,6 +149,25 @@ export function planCatalog(params: PlanParams): CatalogPlan {
       published,
     };
     return pathConflictWith ? decision : { ...decision, entry: snapshotEntry(offer, decision) };
+  });
+  return { decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
+}
+
+/**
+ * The decision for an offer whose entry the snapshot schema refuses (`reason`): left out of the
+ * snapshot and unpublished, and, as `invalid`, shown in its status. Validation should make this
+ * impossible; it keeps one offer from stopping the whole catalog when it does not.
+ */
+export function uncarriedDecision(decision: OfferDecision, reason: string): OfferDecision {
+  const { entry: _entry, ...rest } = decision;
+  return { ...rest, invalid: `the snapshot cannot carry this offer: ${reason}`, uncarried: reason, published: false };
+}
+
+/** The plan with every entry `problemOf` refuses left out, its decision saying why (`uncarriedDecision`). */
+export function carryPlan(plan: CatalogPlan, problemOf: (entry: SnapshotOffer) => string | undefined): CatalogPlan {
+  const decisions = plan.decisions.map((d) => {
+    const problem = d.entry && problemOf(d.entry);
+    return problem ? uncarriedDecision(d, problem) : d;
   });
   return { decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
 }

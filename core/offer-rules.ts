@@ -1,11 +1,14 @@
+import { isAddress } from 'viem';
 import type { z } from 'zod';
 import { drainSchedule } from './drain.js';
 import { ServiceOffer } from './offer.js';
 import { chargeablePrice } from './price.js';
+import { parseDuration } from './time.js';
 
 /**
- * Parsing and cross-field rules for ServiceOffers. Every failure is a readable message naming the
- * field, so the agent can put it in a condition and the publisher can print it.
+ * Parsing and the rules the CRD's schema cannot express: cross-field rules and checks no OpenAPI
+ * pattern or CEL rule can compute. Every failure is a readable message naming the field, so the
+ * agent can put it in a condition (`InvalidSpec`) and the publisher can print it.
  */
 
 export interface OfferProblem {
@@ -17,6 +20,13 @@ export type OfferParseResult =
   | { readonly ok: true; readonly offer: ServiceOffer }
   | { readonly ok: false; readonly problems: readonly OfferProblem[] };
 
+/**
+ * Longest `drainGracePeriod`: 365 days. With `drainAt` before year 9000 (the schema's pattern),
+ * `drainEndsAt` stays a time the snapshot can carry.
+ */
+export const MAX_DRAIN_GRACE = '8760h';
+const MAX_DRAIN_GRACE_MS = parseDuration(MAX_DRAIN_GRACE);
+
 function zodProblems(error: z.ZodError): OfferProblem[] {
   return error.issues.map((issue) => ({
     field: issue.path.map(String).join('.') || '(root)',
@@ -25,23 +35,55 @@ function zodProblems(error: z.ZodError): OfferProblem[] {
 }
 
 /**
- * Cross-field rules that JSON Schema cannot express. Assumes the schema already passed. The path
- * rules are all in the schema's pattern (so the API server enforces them), and the default path
+ * EIP-55: the case of a mixed-case address's letters is a checksum, there to catch a mistyped
+ * address; all-lowercase or all-uppercase hex carries none. The API server cannot check it: the
+ * checksum needs keccak-256, which CEL does not have.
+ */
+function checksumProblem(field: string, address: string): OfferProblem | undefined {
+  const hex = address.slice(2);
+  if (hex === hex.toLowerCase() || hex === hex.toUpperCase() || isAddress(address, { strict: true })) return undefined;
+  return { field, message: 'mixed-case address whose EIP-55 checksum does not match: likely mistyped (check every character)' };
+}
+
+function drainProblems(spec: ServiceOffer['spec']): OfferProblem[] {
+  const grace = spec.drainGracePeriod;
+  if (grace !== undefined) {
+    let ms = Number.POSITIVE_INFINITY;
+    try {
+      ms = parseDuration(grace);
+    } catch {
+      // too many digits to be a safe number of milliseconds: over the bound too
+    }
+    if (ms > MAX_DRAIN_GRACE_MS) return [{ field: 'spec.drainGracePeriod', message: `must be at most ${MAX_DRAIN_GRACE} (365 days)` }];
+  }
+  try {
+    // parses drainAt as a calendar date: Feb 30 (which the schema's pattern lets through) is refused
+    drainSchedule(spec);
+  } catch (error) {
+    return [{ field: 'spec.drainAt', message: (error as Error).message }];
+  }
+  return [];
+}
+
+/**
+ * The rules JSON Schema cannot express. Assumes the schema already passed. The path rules are all
+ * in the schema's pattern (so the API server enforces them), and the default path
  * `/services/<metadata.name>` always satisfies it.
  */
 export function crossFieldProblems(offer: ServiceOffer): OfferProblem[] {
+  const { payment } = offer.spec;
   const problems: OfferProblem[] = [];
-  if (!chargeablePrice(offer.spec.payment.price)) {
+  if (!chargeablePrice(payment.price)) {
     problems.push({
       field: 'spec.payment.price',
       message: 'needs perRequest, perMTok or perHour (perEpoch alone is not chargeable)',
     });
   }
-  try {
-    drainSchedule(offer.spec);
-  } catch (error) {
-    problems.push({ field: 'spec.drainAt', message: (error as Error).message });
-  }
+  const payTo = checksumProblem('spec.payment.payTo', payment.payTo);
+  if (payTo) problems.push(payTo);
+  const asset = payment.asset && checksumProblem('spec.payment.asset.address', payment.asset.address);
+  if (asset) problems.push(asset);
+  problems.push(...drainProblems(offer.spec));
   return problems;
 }
 

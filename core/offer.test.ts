@@ -104,3 +104,55 @@ describe('ServiceOffer cross-field rules', () => {
     );
   });
 });
+
+describe('ServiceOffer addresses (EIP-55)', () => {
+  // PAY_TO with one letter's case flipped: the checksum no longer matches, as after a typo.
+  const BAD_CHECKSUM = '0x70997970c51812dc3A010C7d01b50e0d17dc79C8';
+  const payment = (patch: Record<string, unknown>) => ({ payment: { network: 'base-sepolia', payTo: PAY_TO, price: { perRequest: '0.001' }, ...patch } });
+
+  it('refuses a mixed-case payTo whose EIP-55 checksum is wrong, naming the field', () => {
+    expect(problemsOf(offer(payment({ payTo: BAD_CHECKSUM })))).toBe(
+      'spec.payment.payTo: mixed-case address whose EIP-55 checksum does not match: likely mistyped (check every character)',
+    );
+  });
+
+  it('refuses a mixed-case asset address whose EIP-55 checksum is wrong, naming the field', () => {
+    const asset = { address: '0x036cbD53842c5426634e7929541eC2318f3dCF7e', decimals: 6, eip712Name: 'USDC', eip712Version: '2' };
+    expect(problemsOf(offer(payment({ asset })))).toBe(
+      'spec.payment.asset.address: mixed-case address whose EIP-55 checksum does not match: likely mistyped (check every character)',
+    );
+  });
+
+  it('accepts a correct checksum, and all-lowercase or all-uppercase hex (which carries no checksum)', () => {
+    for (const payTo of [PAY_TO, PAY_TO.toLowerCase(), `0x${PAY_TO.slice(2).toUpperCase()}`]) {
+      expect(parseServiceOffer(offer(payment({ payTo }))).ok, payTo).toBe(true);
+    }
+  });
+});
+
+describe('ServiceOffer drain times are bounded so every drain deadline is a snapshot time', () => {
+  it('refuses drainAt 9999-12-31T23:00:00Z (its drainEndsAt would be in year 10000)', () => {
+    expect(problemsOf(offer({ drainAt: '9999-12-31T23:00:00Z' }))).toBe(
+      'spec.drainAt: must be an RFC 3339 time from 1970 to 8999 like "2026-06-01T13:00:00Z"',
+    );
+  });
+
+  it('refuses month 13, day 32 and hour 24 in the schema, so the API server refuses them too', () => {
+    for (const drainAt of ['2026-13-01T00:00:00Z', '2026-01-32T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:60:00Z']) {
+      expect(problemsOf(offer({ drainAt })), drainAt).toBe('spec.drainAt: must be an RFC 3339 time from 1970 to 8999 like "2026-06-01T13:00:00Z"');
+    }
+  });
+
+  it('refuses a drainGracePeriod over 8760h (365 days), however it is spelled', () => {
+    for (const drainGracePeriod of ['8761h', '525601m', '31536001s', '8760h1s']) {
+      expect(problemsOf(offer({ drainGracePeriod })), drainGracePeriod).toBe('spec.drainGracePeriod: must be at most 8760h (365 days)');
+    }
+    expect(parseServiceOffer(offer({ drainAt: '8999-12-31T23:59:59Z', drainGracePeriod: '8760h' })).ok).toBe(true);
+  });
+
+  it('accepts the bounds: 1970 and 8999, with an offset', () => {
+    for (const drainAt of ['1970-01-01T00:00:00Z', '8999-12-31T23:59:59-23:59', '2026-06-01T13:00:00.5+02:00']) {
+      expect(parseServiceOffer(offer({ drainAt, drainGracePeriod: '8760h' })).ok, drainAt).toBe(true);
+    }
+  });
+});

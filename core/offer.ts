@@ -15,7 +15,15 @@ const ADDRESS = '^0x[0-9a-fA-F]{40}$';
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const NETWORK = '^([a-z0-9][a-z0-9-]{0,62}|eip155:[1-9][0-9]{0,18})$';
-const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|z|[+-][0-9]{2}:[0-9]{2})$';
+/**
+ * `drainAt`: RFC 3339 with every field in range (month 01-12, day 01-31, hour 00-23, minute and
+ * second 00-59, offset up to ±23:59) and a year from 1970 to 8999, so that with any offset and the
+ * longest grace (8760h, `offer-rules.ts`) `drainEndsAt` is still a four-digit-year time the snapshot
+ * can carry (year 10000 cannot be written as one). Days a month lacks (Feb 30) are refused by the
+ * cross-field rules (core `parseRfc3339` checks the calendar).
+ */
+export const DRAIN_AT_PATTERN =
+  '^(19[7-9][0-9]|[2-8][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';
 
 /**
  * `/services` then one or more `/segment`s of URL path characters, none empty (no `//`, no trailing
@@ -39,7 +47,14 @@ const pathMessage = (input: unknown): string => `path ${(typeof input === 'strin
 
 const text = (max: number) => z.string().max(max);
 const decimal = z.string().regex(new RegExp(DECIMAL_PATTERN), 'must be a non-negative decimal string like "0.001"');
-const address = z.string().regex(new RegExp(ADDRESS), 'must be a 0x-prefixed 20-byte hex address');
+/**
+ * The pattern is all the API server checks: a mixed-case address's EIP-55 checksum needs keccak-256,
+ * which neither OpenAPI patterns nor CEL can compute, so `offer-rules.ts` checks it (InvalidSpec).
+ */
+const address = z
+  .string()
+  .regex(new RegExp(ADDRESS), 'must be a 0x-prefixed 20-byte hex address')
+  .describe('0x-prefixed 20-byte hex address; when mixed-case, its EIP-55 checksum must match (checked by the agent, not the API server)');
 
 export const OfferType = z.enum(['inference', 'fine-tuning', 'http', 'agent']);
 export type OfferType = z.infer<typeof OfferType>;
@@ -112,12 +127,17 @@ export const ServiceOfferSpec = z.object({
     .max(512)
     .optional(),
   registration: RegistrationSpec.optional(),
-  drainAt: z.string().regex(new RegExp(RFC3339), 'must be an RFC 3339 time like "2026-06-01T13:00:00Z"').optional(),
+  drainAt: z
+    .string()
+    .regex(new RegExp(DRAIN_AT_PATTERN), 'must be an RFC 3339 time from 1970 to 8999 like "2026-06-01T13:00:00Z"')
+    .describe('RFC 3339 time, years 1970 to 8999; set = the offer is draining')
+    .optional(),
   drainGracePeriod: z
     .string()
     .min(1)
     .max(32)
     .regex(new RegExp(DURATION_PATTERN), 'must be a duration like "30m", "1h30m" or "0s"')
+    .describe('how long after drainAt the route stays up, like "30m"; default 1h, at most 8760h (checked by the agent)')
     .optional(),
 });
 

@@ -1,20 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { formatRfc3339, parseServiceOffer, rawOfferKey, type PlanInput, type ServiceOffer } from '../../../core/index.js';
-import { offerManifest } from '../../test/agent/support.js';
+import { memoryLogger, offerManifest } from '../../test/agent/support.js';
+import { unreadableManifestFile } from '../publish/manifests.js';
 import type { OfferRecord } from '../sources/source.js';
+import type { Logger } from './log.js';
 import type { HealthObservation } from './reconcile.js';
 import { CatalogPlanner } from './planner.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
 
-function record(name: string, spec: Record<string, unknown> = {}): OfferRecord {
+function record(name: string, spec: Record<string, unknown> = {}, file?: string): OfferRecord {
   const raw = offerManifest(name, 'http://127.0.0.1:9', spec);
-  const input: PlanInput = { key: rawOfferKey(raw, name), parsed: parseServiceOffer(raw) };
+  const input: PlanInput = { key: rawOfferKey(raw, name), parsed: parseServiceOffer(raw), ...(file ? { file } : {}) };
   return { key: input.key, input };
 }
 
+/** A record whose offer skipped validation (e.g. accepted by an older agent's rules), with `spec` forced in. */
+function forcedRecord(name: string, spec: Record<string, unknown>, file?: string): OfferRecord {
+  const base = record(name, {}, file);
+  if (!base.input.parsed.ok) throw new Error('the base offer must be valid');
+  const offer = { ...base.input.parsed.offer, spec: { ...base.input.parsed.offer.spec, ...spec } } as ServiceOffer;
+  return { key: base.key, input: { ...base.input, parsed: { ok: true, offer } } };
+}
+
+/** The `warn` lines of a memory logger, by message. */
+const warnings = (lines: readonly string[]) => lines.map((line) => JSON.parse(line) as { level: string; msg: string }).filter((l) => l.level === 'warn').map((l) => l.msg);
+
 /** A source and a prober under the test's control; counts how often the plan's probe sync ran. */
-function fixture(records: OfferRecord[]) {
+function fixture(records: OfferRecord[], log?: Logger) {
   const health = new Map<string, HealthObservation>();
   let syncs = 0;
   const source = { kind: 'dir' as const, records: () => records };
@@ -25,7 +38,7 @@ function fixture(records: OfferRecord[]) {
     },
     get: (key: string) => health.get(key),
   };
-  const planner = new CatalogPlanner({ source, prober, routeManagement: false, routePublished: () => false });
+  const planner = new CatalogPlanner({ source, prober, routeManagement: false, routePublished: () => false, ...(log ? { log } : {}) });
   return { planner, health, syncs: () => syncs, records };
 }
 
@@ -87,5 +100,60 @@ describe('CatalogPlanner', () => {
     health.set('llm/a', { healthy: true, message: 'ok' });
     planner.invalidate();
     expect(planner.plan(T0).unprobed).toBe(false);
+  });
+
+  it('an offer whose entry the snapshot cannot carry is left out and named, in its status and the log; every other offer is published', () => {
+    // drainAt 9999-12-31T23:00:00Z validated before drain times were bounded; its drainEndsAt is in year 10000.
+    const { log, lines } = memoryLogger();
+    const f = fixture([forcedRecord('a', { drainAt: '9999-12-31T23:00:00Z' }, 'a.yaml'), record('b', {}, 'b.yaml')], log);
+    const plan = f.planner.plan(T0);
+    expect(plan.offers.map((o) => o.key)).toEqual(['llm/b']);
+    expect(plan.decisions.get('llm/b')?.published).toBe(true);
+    const a = plan.decisions.get('llm/a');
+    expect(a).toMatchObject({ published: false, invalid: 'the snapshot cannot carry this offer: drainEndsAt: must be RFC 3339 UTC to the second' });
+    expect(a?.entry).toBeUndefined();
+    expect(warnings(lines)).toEqual(['snapshot cannot carry llm/a (file a.yaml): drainEndsAt: must be RFC 3339 UTC to the second']);
+  });
+
+  it('says once, at warn, why an offer is left out or unpriced, naming it and its file; again only when the reason changes', () => {
+    const { log, lines } = memoryLogger();
+    const free = (perRequest: string) => ({ payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest } } });
+    const locked = unreadableManifestFile('locked.yaml', Object.assign(new Error('permission denied'), { code: 'EACCES' }));
+    if (!('problem' in locked)) throw new Error('an unreadable file is a problem input');
+    const records = [
+      record('a', {}, 'a.yaml'),
+      record('free', free('0.0000001'), 'free.yaml'),
+      record('z', { path: '/services/a' }, 'z.yaml'),
+      { key: locked.problem.key, input: locked.problem },
+      forcedRecord('far', { drainAt: '9999-12-31T23:00:00Z' }, 'far.yaml'),
+    ];
+    const f = fixture(records, log);
+    f.planner.plan(T0);
+    expect(warnings(lines).sort()).toEqual([
+      'invalid ServiceOffer default/file:locked.yaml (file locked.yaml): (file): cannot read locked.yaml: EACCES',
+      'llm/free (file free.yaml) is not published: price 0.0000001 (perRequest) rounds to 0 atomic units at 6 decimals',
+      'llm/z (file z.yaml) is not published: its path /services/a is owned by llm/a, the older offer',
+      'snapshot cannot carry llm/far (file far.yaml): drainEndsAt: must be RFC 3339 UTC to the second',
+    ]);
+    const said = lines.length;
+    // planned again (health, a resync, an unrelated edit): nothing new to say
+    f.planner.invalidate();
+    expect(f.planner.plan(T0).fresh).toBe(true);
+    f.records[0] = record('a', free('0.5'), 'a.yaml');
+    expect(f.planner.plan(T0).fresh).toBe(true);
+    expect(warnings(lines.slice(said))).toEqual([]);
+    // a new reason is said; a fixed offer falls silent, and says its reason again if it comes back
+    f.records[1] = record('free', free('0.00000001'), 'free.yaml');
+    f.records[2] = record('z', { path: '/services/z' }, 'z.yaml');
+    f.planner.plan(T0);
+    expect(warnings(lines.slice(said))).toEqual(['llm/free (file free.yaml) is not published: price 0.00000001 (perRequest) rounds to 0 atomic units at 6 decimals']);
+    f.records[2] = record('z', { path: '/services/a' }, 'z.yaml');
+    f.planner.plan(T0);
+    expect(warnings(lines.slice(said)).slice(1)).toEqual(['llm/z (file z.yaml) is not published: its path /services/a is owned by llm/a, the older offer']);
+  });
+
+  it('logs nothing without a logger (the option is optional)', () => {
+    const f = fixture([record('free', { payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.0000001' } } })]);
+    expect(f.planner.plan(T0).decisions.get('llm/free')?.published).toBe(false);
   });
 });

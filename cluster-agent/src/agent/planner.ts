@@ -1,7 +1,9 @@
-import { planCatalog, type OfferDecision, type PlanInput, type SnapshotOffer } from '../../../core/index.js';
+import { offerPath, planCatalog, uncarriedDecision, type OfferDecision, type PlanInput, type SnapshotOffer } from '../../../core/index.js';
+import { snapshotEntryProblem } from '../publish/snapshot.js';
 import type { OfferSource } from '../sources/source.js';
 import type { HealthProber } from './health.js';
 import { jsonEqual } from './json-equal.js';
+import type { Logger } from './log.js';
 
 /**
  * The whole-catalog plan (core `planCatalog`) kept between controller batches. Paths are unique
@@ -10,6 +12,9 @@ import { jsonEqual } from './json-equal.js';
  * identity: the sources keep an unchanged offer's object) or deletion, a health result or a route
  * (`invalidate`), or a drain deadline passed. At 10,000 offers a plan costs a few hundred ms and
  * allocates a copy of every decision and snapshot entry, so status-only events must not trigger it.
+ *
+ * A new entry the snapshot schema refuses leaves its offer out (one offer must never stop the
+ * catalog), and why an offer is left out or unpriced is logged once per reason (`log`).
  */
 
 export interface PlannerOptions {
@@ -18,6 +23,8 @@ export interface PlannerOptions {
   readonly routeManagement: boolean;
   /** Whether the offer's HTTPRoute is known to exist. */
   readonly routePublished: (key: string) => boolean;
+  /** Where to say, once per reason, why an offer is left out or unpriced; silent without one. */
+  readonly log?: Logger;
 }
 
 export interface PlanOutcome {
@@ -45,6 +52,23 @@ function sameFacts(before: OfferDecision, after: OfferDecision): boolean {
   );
 }
 
+/**
+ * Why the offer itself keeps it from being published, as a log line naming it and its file; undefined
+ * when nothing in the offer does (health, the route and the drain phase are not its fault).
+ */
+function leftOutBecause(d: OfferDecision, file: string | undefined): { msg: string; fields: Record<string, unknown> } | undefined {
+  const where = file === undefined ? '' : ` (file ${file})`;
+  const fields = (reason: string, problem: string) => ({ offer: d.key, ...(file === undefined ? {} : { file }), reason, problem });
+  if (d.uncarried !== undefined) return { msg: `snapshot cannot carry ${d.key}${where}: ${d.uncarried}`, fields: fields('SnapshotRefused', d.uncarried) };
+  if (d.invalid !== undefined) return { msg: `invalid ServiceOffer ${d.key}${where}: ${d.invalid}`, fields: fields('InvalidSpec', d.invalid) };
+  if (d.pathConflictWith !== undefined && d.offer) {
+    const problem = `its path ${offerPath(d.offer)} is owned by ${d.pathConflictWith}, the older offer`;
+    return { msg: `${d.key}${where} is not published: ${problem}`, fields: fields('PathConflict', problem) };
+  }
+  if (d.payment && !d.payment.ok) return { msg: `${d.key}${where} is not published: ${d.payment.message}`, fields: fields(d.payment.reason, d.payment.message) };
+  return undefined;
+}
+
 /** Whether a decision changed in anything the status, the route or the snapshot shows. */
 function decisionChanged(before: OfferDecision, after: OfferDecision): boolean {
   return (
@@ -56,6 +80,12 @@ function decisionChanged(before: OfferDecision, after: OfferDecision): boolean {
   );
 }
 
+/** The decision, or when the snapshot schema refuses its new entry, the decision leaving it out. */
+function carried(d: OfferDecision): OfferDecision {
+  const problem = d.entry && snapshotEntryProblem(d.entry);
+  return problem ? uncarriedDecision(d, problem) : d;
+}
+
 export class CatalogPlanner {
   private decisions = new Map<string, OfferDecision>();
   private offers: readonly SnapshotOffer[] = [];
@@ -64,6 +94,8 @@ export class CatalogPlanner {
   private stale = true;
   /** The next drain deadline after the plan's clock: phases change then. */
   private expiresAtMs = Number.POSITIVE_INFINITY;
+  /** The last line logged per offer on why it is left out: said again only when it changes. */
+  private said = new Map<string, string>();
 
   constructor(private readonly options: PlannerOptions) {}
 
@@ -100,7 +132,8 @@ export class CatalogPlanner {
       // An unchanged decision keeps its object (and snapshot entry): later comparisons (pusher,
       // acknowledgement, this one) are identity checks, and only changed entries are new memory.
       const reuse = before !== undefined && this.inputs.get(planned.key) === inputs.get(planned.key) && sameFacts(before, planned);
-      const d = reuse ? before : planned;
+      const d = reuse ? before : carried(planned);
+      if (!reuse) this.sayWhyLeftOut(d, inputs.get(d.key)?.file);
       decisions.set(d.key, d);
       if (d.entry) offers.push(d.entry);
       if (!reuse && (before === undefined || decisionChanged(before, d))) changed.push(d.key);
@@ -108,11 +141,24 @@ export class CatalogPlanner {
       const endsAt = d.schedule?.drainEndsAtMs;
       if (endsAt !== undefined && endsAt > nowMs && endsAt < expiresAtMs) expiresAtMs = endsAt;
     }
+    for (const key of this.said.keys()) if (!decisions.has(key)) this.said.delete(key);
     this.decisions = decisions;
     this.offers = offers;
     this.inputs = inputs;
     this.expiresAtMs = expiresAtMs;
     return { decisions, offers, fresh: true, changed, unprobed };
+  }
+
+  /** Log why the offer is left out, unless that was the last thing said of it; forget it once it is not. */
+  private sayWhyLeftOut(d: OfferDecision, file: string | undefined): void {
+    const why = leftOutBecause(d, file);
+    if (!why) {
+      this.said.delete(d.key);
+      return;
+    }
+    if (this.said.get(d.key) === why.msg) return;
+    this.said.set(d.key, why.msg);
+    this.options.log?.warn(why.msg, why.fields);
   }
 
   private sameInputs(live: readonly { key: string; input: PlanInput }[]): boolean {

@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
 import { OFFER_KIND, parseServiceOffer, rawOfferKey, type OfferProblem, type PlanInput } from '../../../core/index.js';
 
 /**
@@ -30,6 +31,17 @@ export class ManifestDirectoryError extends Error {
 
 const MANIFEST_FILE = /^[^.].*\.(ya?ml|json)$/i;
 
+/**
+ * Largest manifest file read: 1.5 MiB, etcd's default request limit (`--max-request-bytes`), which
+ * caps every object the API server stores, so no ServiceOffer it would accept is larger. Split a
+ * bigger `kind: List` into several files.
+ */
+export const MAX_MANIFEST_BYTES = 1.5 * 1024 * 1024;
+/** Characters of YAML lexed between two yields to the event loop (about 8 ms on the project machine). */
+const YAML_SLICE_CHARS = 8 * 1024;
+/** Map entries checked for duplicates between two yields. */
+const KEYS_PER_SLICE = 20_000;
+
 /** `*.yaml`, `*.yml` or `*.json`, not hidden. */
 export function isManifestFileName(name: string): boolean {
   return MANIFEST_FILE.test(name);
@@ -40,8 +52,8 @@ function fileKey(namespace: string, file: string, index?: number): string {
   return `${namespace}/file:${file}${index === undefined ? '' : `#${index}`}`;
 }
 
-function problemInput(key: string, problems: readonly OfferProblem[]): PlanInput {
-  return { key, parsed: { ok: false, problems } };
+function problemInput(key: string, problems: readonly OfferProblem[], file: string): PlanInput {
+  return { key, parsed: { ok: false, problems }, file };
 }
 
 function withFile(problems: readonly OfferProblem[], file: string): OfferProblem[] {
@@ -62,21 +74,107 @@ function flattenDocuments(values: readonly unknown[]): unknown[] {
   return docs;
 }
 
-/** The documents of one file, with `kind: List` items flattened. Throws on a syntax error. */
-export function manifestDocuments(text: string): unknown[] {
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const values: unknown[] = [];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error) throw new Error(error.message.split('\n')[0]);
-    values.push(doc.toJS());
+/** `offset` in the text as "line L, column C". */
+function where(lines: LineCounter, offset: number): string {
+  const { line, col } = lines.linePos(offset);
+  return `line ${line}, column ${col}`;
+}
+
+/**
+ * The first key repeated in one of the document's maps, with where it is: one pass over every map
+ * entry, keys compared as the yaml package does (scalars by value, so 1 and "1" differ; other keys
+ * never equal). Yields every `KEYS_PER_SLICE` entries.
+ */
+function* duplicateKey(doc: Document.Parsed, lines: LineCounter): Generator<void, string | undefined> {
+  const pending: unknown[] = [doc.contents];
+  let checked = 0;
+  while (pending.length) {
+    const node = pending.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (++checked % KEYS_PER_SLICE === 0) yield;
+        pending.push(pair.key, pair.value);
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        if (seen.has(key)) {
+          const name = typeof key === 'string' ? JSON.stringify(key) : String(key);
+          return `duplicate key ${name} at ${where(lines, pair.key.range?.[0] ?? 0)} (map keys must be unique)`;
+        }
+        seen.add(key);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) pending.push(item); // not push(...items): 100,000 arguments overflow the stack
+    } else if (isPair(node)) {
+      pending.push(node.key, node.value);
+    }
   }
-  return flattenDocuments(values);
+  return undefined;
+}
+
+/** One document's value; throws on its first error or a duplicate key. */
+function* documentValue(doc: Document.Parsed, lines: LineCounter): Generator<void, unknown> {
+  const error = doc.errors[0];
+  if (error) throw new Error(`${error.message.split('\n')[0]} at ${where(lines, error.pos[0])}`);
+  const duplicate = yield* duplicateKey(doc, lines);
+  if (duplicate) throw new Error(duplicate);
+  return doc.toJS();
+}
+
+/**
+ * The values of every YAML document of `text`. A generator that pauses (yields) between slices of
+ * the text, between documents and during the duplicate-key check, so a caller can let the event
+ * loop run; `uniqueKeys: false` because `duplicateKey` does that check in linear time.
+ */
+function* yamlValues(text: string): Generator<void, unknown[]> {
+  const lines = new LineCounter();
+  const parser = new Parser(lines.addNewLine);
+  const composer = new Composer({ uniqueKeys: false });
+  const values: unknown[] = [];
+  function* take(docs: Iterable<Document.Parsed>): Generator<void> {
+    for (const doc of docs) {
+      values.push(yield* documentValue(doc, lines));
+      yield;
+    }
+  }
+  for (let at = 0; at < text.length; ) {
+    // Whole lines (a longer line goes whole): yaml 2.9.1's lexer misreads some lines cut short
+    // ("a: 1\nm:\n " then " n: 1\n" fails "Nested mappings are not allowed in compact mappings").
+    const cut = text.lastIndexOf('\n', at + YAML_SLICE_CHARS - 1);
+    const end = cut >= at ? cut + 1 : text.indexOf('\n', at) + 1 || text.length;
+    for (const token of parser.parse(text.slice(at, end), true)) yield* take(composer.next(token));
+    at = end;
+    yield;
+  }
+  for (const token of parser.parse('', false)) yield* take(composer.next(token));
+  yield* take(composer.end());
+  return values;
+}
+
+/** Run a parse to the end at once. */
+function runNow<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Run a parse, letting the event loop turn (timers, I/O, `/healthz`) at each of its pauses. */
+async function runYielding<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
+/** The documents of one file, with `kind: List` items flattened. Throws on a syntax error or a duplicate key. */
+export function manifestDocuments(text: string): unknown[] {
+  return flattenDocuments(runNow(yamlValues(text)));
 }
 
 /** `.json` files go through `JSON.parse` (far cheaper than the YAML parser); the YAML parser words the error when it fails. */
-function fileDocuments(file: string, text: string): unknown[] {
+function* fileDocuments(file: string, text: string): Generator<void, unknown[]> {
   if (/\.json$/i.test(file)) {
     try {
       return flattenDocuments([JSON.parse(text) as unknown]);
@@ -84,7 +182,7 @@ function fileDocuments(file: string, text: string): unknown[] {
       // not plain JSON: the YAML parser (a JSON superset) reads it or says why not
     }
   }
-  return manifestDocuments(text);
+  return flattenDocuments(yield* yamlValues(text));
 }
 
 /** One ServiceOffer document of a file, parsed and checked once. */
@@ -100,28 +198,39 @@ export interface ManifestOffer {
 /** What one manifest file holds: its ServiceOffers, or why it could not be read. */
 export type ManifestFile = { readonly offers: readonly ManifestOffer[] } | { readonly problem: PlanInput };
 
-/** Parse one file's text; never throws (a broken file becomes a problem naming it). */
-export function parseManifestFile(file: string, text: string): ManifestFile {
+/** The file's ServiceOffers, each parsed and checked; pauses as `yamlValues` does. */
+function* manifestFileSteps(file: string, text: string): Generator<void, ManifestFile> {
   let docs: unknown[];
   try {
-    docs = fileDocuments(file, text);
+    docs = yield* fileDocuments(file, text);
   } catch (error) {
-    return { problem: problemInput(fileKey('default', file), [{ field: '(file)', message: `cannot parse ${file}: ${(error as Error).message}` }]) };
+    return { problem: problemInput(fileKey('default', file), [{ field: '(file)', message: `cannot parse ${file}: ${(error as Error).message}` }], file) };
   }
   const offers: ManifestOffer[] = [];
-  docs.forEach((doc, index) => {
-    if (!isRecord(doc) || doc.kind !== OFFER_KIND) return;
+  for (const [index, doc] of docs.entries()) {
+    if (!isRecord(doc) || doc.kind !== OFFER_KIND) continue;
     const key = rawOfferKey(doc, `file:${file}#${index}`);
     const parsed = parseServiceOffer(doc);
-    offers.push({ key, index, input: parsed.ok ? { key, parsed } : problemInput(key, withFile(parsed.problems, file)) });
-  });
+    offers.push({ key, index, input: parsed.ok ? { key, parsed, file } : problemInput(key, withFile(parsed.problems, file), file) });
+    yield;
+  }
   return { offers };
+}
+
+/** Parse one file's text; never throws (a broken file becomes a problem naming it). */
+export function parseManifestFile(file: string, text: string): ManifestFile {
+  return runNow(manifestFileSteps(file, text));
 }
 
 /** A file that could not be read at all. */
 export function unreadableManifestFile(file: string, error: unknown): ManifestFile {
   const message = `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-  return { problem: problemInput(fileKey('default', file), [{ field: '(file)', message }]) };
+  return { problem: problemInput(fileKey('default', file), [{ field: '(file)', message }], file) };
+}
+
+function oversizedManifestFile(file: string, bytes: number): ManifestFile {
+  const message = `cannot read ${file}: ${bytes} bytes is over the manifest limit of ${MAX_MANIFEST_BYTES} bytes (1.5 MiB, the API server's own object limit)`;
+  return { problem: problemInput(fileKey('default', file), [{ field: '(file)', message }], file) };
 }
 
 /**
@@ -145,7 +254,7 @@ export function assembleManifests(files: Iterable<readonly [string, ManifestFile
       }
       const namespace = key.split('/')[0] ?? 'default';
       const message = `offer ${key} is already defined in ${firstFile}; this copy is ignored (in ${file})`;
-      inputs.push(problemInput(fileKey(namespace, file, index), [{ field: 'metadata.name', message }]));
+      inputs.push(problemInput(fileKey(namespace, file, index), [{ field: 'metadata.name', message }], file));
     }
   }
   return { inputs, sources: seen };
@@ -161,22 +270,44 @@ export async function manifestFileNames(dir: string): Promise<string[]> {
   }
 }
 
-/** Read every manifest file directly in `dir` (not recursive), in file-name order. */
-/**
- * Read and parse one manifest file; a read error becomes an invalid offer naming the file.
- * Undefined when the file vanished meanwhile (a directory being edited).
- */
-export async function readManifestFile(dir: string, name: string): Promise<ManifestFile | undefined> {
-  let text: string;
+/** The file's text, or its size when over the limit (read no further); undefined when it vanished. */
+async function readBounded(path: string): Promise<string | { tooLarge: number } | undefined> {
+  let handle;
   try {
-    text = await readFile(join(dir, name), 'utf8');
+    handle = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return unreadableManifestFile(name, error);
+    throw error;
   }
-  return parseManifestFile(name, text);
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_MANIFEST_BYTES) return { tooLarge: size };
+    const bytes = await handle.readFile();
+    // it may have grown since the stat
+    return bytes.byteLength > MAX_MANIFEST_BYTES ? { tooLarge: bytes.byteLength } : bytes.toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
+/**
+ * Read and parse one manifest file, yielding to the event loop as it goes; a read error or a file
+ * over the size limit becomes an invalid offer naming the file. Undefined when the file vanished
+ * meanwhile (a directory being edited).
+ */
+export async function readManifestFile(dir: string, name: string): Promise<ManifestFile | undefined> {
+  let text: string | { tooLarge: number } | undefined;
+  try {
+    text = await readBounded(join(dir, name));
+  } catch (error) {
+    return unreadableManifestFile(name, error);
+  }
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string') return oversizedManifestFile(name, text.tooLarge);
+  return runYielding(manifestFileSteps(name, text));
+}
+
+/** Read every manifest file directly in `dir` (not recursive), in file-name order. */
 export async function readOfferManifests(dir: string): Promise<ManifestSet> {
   const files: Array<[string, ManifestFile]> = [];
   for (const name of await manifestFileNames(dir)) {

@@ -1,4 +1,5 @@
 import {
+  carryPlan,
   nextSequence,
   planCatalog,
   type AgentIdentity,
@@ -11,7 +12,7 @@ import { createEdgeClient, type EdgeClient } from './edge-client.js';
 import { readOfferManifests } from './manifests.js';
 import { probeOffers, type ProbeResult } from './probe.js';
 import type { CatalogSigner } from './signer.js';
-import { buildSnapshot, encodeSnapshot } from './snapshot.js';
+import { buildCatalogSnapshot, encodeSnapshot, snapshotEntryProblem, type ExcludedOffer } from './snapshot.js';
 
 /**
  * The one-shot publisher pipeline: read manifests → probe upstreams → planCatalog (source `dir`)
@@ -56,6 +57,8 @@ export interface PushOutcome {
   readonly previousSequence?: number;
   readonly bytes: number;
   readonly signer: string;
+  /** Entries the snapshot schema refused, left out of this push (the rest went out). */
+  readonly excluded: readonly ExcludedOffer[];
 }
 
 /** Ask the edge for its status, pick the sequence, build, sign and push one snapshot. */
@@ -64,7 +67,7 @@ export async function pushSnapshot(params: PushSnapshotParams): Promise<PushOutc
   const previous = status.sequence ?? undefined;
   const audience = params.audience ?? status.audience;
   const sequence = nextSequence({ edgeSequence: previous, nowMs: params.nowMs });
-  const snapshot = buildSnapshot({ offers: params.offers, identity: params.identity, audience, sequence, issuedAtMs: params.nowMs });
+  const { snapshot, excluded } = buildCatalogSnapshot({ offers: params.offers, identity: params.identity, audience, sequence, issuedAtMs: params.nowMs });
   const body = encodeSnapshot(snapshot);
   const signature = await params.signer.sign(body);
   const accepted = await params.client.push(body, signature);
@@ -76,6 +79,7 @@ export async function pushSnapshot(params: PushSnapshotParams): Promise<PushOutc
     ...(previous !== undefined ? { previousSequence: previous } : {}),
     bytes: body.byteLength,
     signer: params.signer.address,
+    excluded,
   };
 }
 
@@ -109,7 +113,8 @@ export async function publishOnce(params: PublishOnceParams): Promise<PublishRes
     ...(params.probeTimeoutMs ? { timeoutMs: params.probeTimeoutMs } : {}),
     ...(params.fetch ? { fetch: params.fetch } : {}),
   });
-  const plan = planCatalog({ offers: manifests.inputs, observe: health.observe, routeManagement: false, source: 'dir', nowMs: now() });
+  // An offer the snapshot cannot carry is left out, its decision saying why, and the rest still go out.
+  const plan = carryPlan(planCatalog({ offers: manifests.inputs, observe: health.observe, routeManagement: false, source: 'dir', nowMs: now() }), snapshotEntryProblem);
   const client = createEdgeClient({
     baseUrl: params.edgeUrl,
     ...(params.edgeTimeoutMs ? { timeoutMs: params.edgeTimeoutMs } : {}),

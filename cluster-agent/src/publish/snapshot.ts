@@ -14,7 +14,9 @@ import {
  * are signed and pushed. The snapshot is validated against core `CatalogSnapshot` before it
  * leaves: the envelope and the offer count on every build, each offer entry against
  * `SnapshotOffer` once per entry object (the agent's planner keeps an unchanged offer's entry, so
- * a push at 10,000 offers checks only what changed instead of copying the whole catalog).
+ * a push at 10,000 offers checks only what changed instead of copying the whole catalog). An entry
+ * the schema refuses is left out and reported, never a reason to publish nothing: one offer must
+ * not stop the catalog (the edge would answer 503 everywhere).
  */
 
 /** The snapshot without its offers, checked whole on every build. */
@@ -43,11 +45,38 @@ export interface BuildSnapshotParams {
   readonly issuedAtMs: number;
 }
 
+/** An offer the snapshot cannot carry: its key and why, field by field. */
+export interface ExcludedOffer {
+  readonly key: string;
+  readonly reason: string;
+}
+
+export interface BuiltSnapshot {
+  readonly snapshot: CatalogSnapshot;
+  /** Entries the schema refused, left out of `snapshot`. */
+  readonly excluded: readonly ExcludedOffer[];
+}
+
 function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
   return error.issues.map((i) => `${[...prefix, ...i.path].map(String).join('.') || '(root)'}: ${i.message}`);
 }
 
+/** Why `SnapshotOffer` refuses the entry, or undefined when it passes (a pass is remembered per entry object). */
+export function snapshotEntryProblem(entry: SnapshotOffer): string | undefined {
+  if (checkedEntries.has(entry)) return undefined;
+  const checked = SnapshotOffer.safeParse(entry);
+  if (!checked.success) return issuesOf(checked.error).join('; ');
+  checkedEntries.add(entry);
+  return undefined;
+}
+
+/** The snapshot, or throws `SnapshotBuildError` when the envelope or the offer count is invalid. */
 export function buildSnapshot(params: BuildSnapshotParams): CatalogSnapshot {
+  return buildCatalogSnapshot(params).snapshot;
+}
+
+/** The snapshot and the entries left out of it; throws `SnapshotBuildError` when the envelope or the offer count is invalid. */
+export function buildCatalogSnapshot(params: BuildSnapshotParams): BuiltSnapshot {
   const envelope = Envelope.safeParse({
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
     sequence: params.sequence,
@@ -58,16 +87,17 @@ export function buildSnapshot(params: BuildSnapshotParams): CatalogSnapshot {
   const problems = envelope.success ? [] : issuesOf(envelope.error);
   const count = OfferCount.safeParse(params.offers);
   if (!count.success) problems.push(...issuesOf(count.error, ['offers']));
-  params.offers.forEach((offer, index) => {
-    if (checkedEntries.has(offer)) return;
-    const checked = SnapshotOffer.safeParse(offer);
-    if (checked.success) checkedEntries.add(offer);
-    else problems.push(...issuesOf(checked.error, ['offers', index]));
-  });
   if (!envelope.success || problems.length) {
     throw new SnapshotBuildError('invalid_snapshot', `snapshot is not valid: ${problems.join('; ')}`);
   }
-  return { ...envelope.data, offers: params.offers as SnapshotOffer[] };
+  const excluded: ExcludedOffer[] = [];
+  for (const offer of params.offers) {
+    const reason = snapshotEntryProblem(offer);
+    if (reason !== undefined) excluded.push({ key: typeof offer.key === 'string' ? offer.key : '(no key)', reason });
+  }
+  // The planned array itself when nothing is left out: no copy of a 10,000-offer catalog per push.
+  const offers = excluded.length ? params.offers.filter((o) => checkedEntries.has(o)) : params.offers;
+  return { snapshot: { ...envelope.data, offers: offers as SnapshotOffer[] }, excluded };
 }
 
 /** The exact UTF-8 bytes that are signed and sent. Throws when over the edge's size limit. */

@@ -128,7 +128,8 @@ export function createDirSource(options: DirSourceOptions): OfferSource {
     const changed: string[] = [];
     for (const input of set.inputs) {
       const before = records.get(input.key);
-      if (before && (before.input === input || jsonEqual(before.input.parsed, input.parsed))) {
+      // the file is part of the record: the agent's log names it
+      if (before && (before.input === input || (before.input.file === input.file && jsonEqual(before.input.parsed, input.parsed)))) {
         next.set(input.key, before);
         continue;
       }
