@@ -94,6 +94,7 @@ export class Controller {
       prober: options.prober,
       routeManagement: options.cluster?.routes !== undefined,
       routePublished: (key) => this.routeState.get(key) === 'present',
+      log: options.log,
     });
   }
 
@@ -202,11 +203,7 @@ export class Controller {
       if (!plan.unprobed && !this.routesUnknown(plan.decisions)) this.options.pusher.setOffers(plan.offers);
       // Keys whose decision changed are reconciled too (e.g. a path freed by a deletion).
       const batch = new Set(keys);
-      for (const key of plan.changed) {
-        const decision = plan.decisions.get(key);
-        if (decision?.invalid !== undefined) this.options.log.warn('invalid ServiceOffer', { offer: key, problems: decision.invalid });
-        if (!batch.has(key)) this.queue.add(key);
-      }
+      for (const key of plan.changed) if (!batch.has(key)) this.queue.add(key);
     }
     let next = 0;
     const worker = async () => {
