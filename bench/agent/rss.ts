@@ -186,7 +186,7 @@ export async function measureAgentProcess(offers: number, source: BenchSource, o
       onLine: (line) => void (output.length < 200 && output.push(line)),
     });
     try {
-      await waitForHttp(`http://127.0.0.1:${opsPort}/readyz`, { timeoutMs: 180_000, intervalMs: 50, alive: () => !agent.hasExited() });
+      await waitForHttp(`http://127.0.0.1:${opsPort}/readyz`, { timeoutMs: 600_000, intervalMs: 50, alive: () => !agent.hasExited() });
       const startToReadyMs = performance.now() - started;
       // Memory after the first push, once the follow-up work (status writes) has had time to run.
       await sleep(3000);

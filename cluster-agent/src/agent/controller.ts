@@ -46,13 +46,10 @@ const DELETION_POLL_MS = 250;
 /** Longest wait before the next batch (it equals the last plan's duration up to this). */
 const MAX_COALESCE_MS = 1000;
 /**
- * Keys per batch, at least: a plan change (a new price, a freed path) waits at most one batch of
+ * Keys per batch: a plan change (a new price, a freed path) waits at most one batch of status
  * writes before it is planned and pushed, however many offers a resync or an acknowledgement queued.
- * A batch grows up to as many keys as take as long to reconcile as the plan took (see `batchKeys`),
- * so a large catalog's writes are not paced by whole-catalog plans.
  */
 export const MAX_BATCH_KEYS = 64;
-const BATCH_KEYS_CEILING = 2048;
 /** Keys of a batch reconciled at once (their Kubernetes writes overlap; each key is still sequential). */
 export const RECONCILE_CONCURRENCY = 16;
 
@@ -83,8 +80,6 @@ export class Controller {
   private readonly planner: CatalogPlanner;
   private resync: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
-  /** Wall time per key of the last batches (moving average), to size batches against the plan's cost. */
-  private msPerKey = 5;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
@@ -158,12 +153,10 @@ export class Controller {
       // are gathered for up to MAX_COALESCE_MS, or until the last one is in.
       if (last.unprobed) await this.options.prober.settled(MAX_COALESCE_MS);
       else await pause(Math.min(last.planMs, MAX_COALESCE_MS));
-      const keys = await this.queue.take(this.batchKeys(last.planMs));
+      const keys = await this.queue.take(MAX_BATCH_KEYS);
       if (!keys.length) return;
       try {
-        const started = performance.now();
         last = await this.processBatch(keys);
-        this.msPerKey = 0.7 * this.msPerKey + 0.3 * ((performance.now() - started - last.planMs) / keys.length);
       } catch (error) {
         last = NOTHING_PLANNED;
         this.options.log.error('reconcile batch failed', { error: errorMessage(error) });
@@ -172,11 +165,6 @@ export class Controller {
         this.queue.done(keys);
       }
     }
-  }
-
-  /** As many keys as take about as long to reconcile as the last plan took, within the bounds. */
-  private batchKeys(planMs: number): number {
-    return Math.min(BATCH_KEYS_CEILING, Math.max(MAX_BATCH_KEYS, Math.round(planMs / Math.max(this.msPerKey, 0.1))));
   }
 
   /**
