@@ -226,6 +226,8 @@ async function startKubeApiServer(binaries: ControlPlaneBinaries, stateDir: stri
     '--service-cluster-ip-range=10.0.0.0/24',
     `--audit-policy-file=${auditPolicy}`,
     `--audit-log-path=${join(stateDir, `${name}-audit.log`)}`,
+    // one file, never rotated (the default rotates at 100 MB): tests and the bench slice it by position
+    '--audit-log-maxsize=0',
     `--watch-cache=${options.watchCache ?? true}`,
     `--min-request-timeout=${options.minRequestTimeoutSeconds ?? 1800}`,
     '--profiling=false',
