@@ -198,6 +198,8 @@ export async function measureAgentProcess(offers: number, source: BenchSource, o
         return { ...base, ...(changeToEdgeMs !== undefined ? { changeToEdgeMs } : {}) };
       }
       const settleAfterReadyMs = await settle(prepared.agentRequests);
+      // A quiet audit log can also mean the agent is gone: that is a failure, not a figure.
+      if (agent.hasExited()) throw new Error('the agent exited while its writes settled');
       const idleFrom = (await prepared.agentRequests()).length;
       await sleep(IDLE_HEARTBEATS * REAL_HEARTBEAT_MS + 500);
       const idle = countRequests((await prepared.agentRequests()).slice(idleFrom));
