@@ -1,6 +1,5 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { OFFER_API_VERSION, OFFER_KIND, offerPath, type ServiceOffer } from '../../../core/index.js';
-import { jsonEqual } from './json-equal.js';
 import { isNotFound } from './kube-errors.js';
 
 /**
@@ -91,16 +90,17 @@ export function createRouteManager(kubeConfig: KubeConfig, gateway: GatewayRef):
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
   const ref = (namespace: string, name: string) => ({ group: ROUTE_GROUP, version: ROUTE_VERSION, plural: ROUTE_PLURAL, namespace, name });
-  /** The last route applied per `namespace/name` of its offer. */
-  const applied = new Map<string, Record<string, unknown>>();
+  /** The last route applied per `namespace/name` of its offer, as JSON (a string is a tenth of the object's heap). */
+  const applied = new Map<string, string>();
   return {
     async ensure(offer) {
       const key = `${offer.metadata.namespace}/${offer.metadata.name}`;
       const desired = buildHttpRoute(offer, gateway);
-      if (jsonEqual(applied.get(key), desired)) return 'unchanged';
+      const text = JSON.stringify(desired);
+      if (applied.get(key) === text) return 'unchanged';
       const target = ref(offer.metadata.namespace, routeName(offer.metadata.name));
       await api.patchNamespacedCustomObject({ ...target, body: desired, fieldManager: FIELD_MANAGER, force: true }, applyPatch);
-      applied.set(key, desired);
+      applied.set(key, text);
       return 'applied';
     },
     async remove(namespace, offerName) {

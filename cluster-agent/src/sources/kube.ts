@@ -107,14 +107,17 @@ type Informer = ListWatch<KubernetesObject>;
 
 /**
  * The informer caches every object it lists or watches, and the record already holds what the
- * agent needs of it: strip the cached copy to its metadata (what the informer itself reads:
- * name, namespace, resourceVersion), as a client-go informer's transform function would. At
- * 10,000 offers the spec and status copies are ~20 MiB.
+ * agent needs of it: cut the cached copy down to what the informer itself reads (name, namespace,
+ * resourceVersion), as a client-go informer's transform function would. A real API server's
+ * objects carry managedFields (a few KiB each): at 10,000 offers the full copies overflowed the
+ * Deployment's 128 MiB heap.
  */
 function keepMetadataOnly(raw: KubernetesObject): void {
-  const object = raw as { spec?: unknown; status?: unknown };
+  const object = raw as { spec?: unknown; status?: unknown; metadata?: Record<string, unknown> };
   delete object.spec;
   delete object.status;
+  const meta = object.metadata;
+  if (meta) object.metadata = { name: meta.name, namespace: meta.namespace, resourceVersion: meta.resourceVersion };
 }
 
 export function createKubeSource(options: KubeSourceOptions): OfferSource {
