@@ -1,7 +1,7 @@
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { ROOT } from '../../test/support/edge-bundle.js';
-import { startControlPlane, attachControlPlane, type AuditEvent, type RunningControlPlane } from '../../test/kube/control-plane.js';
+import { startControlPlane, attachControlPlane, isWrite, type AuditEvent, type RunningControlPlane } from '../../test/kube/control-plane.js';
 import { BENCH_NAMESPACES } from './offers.js';
 
 /**
@@ -12,7 +12,6 @@ import { BENCH_NAMESPACES } from './offers.js';
  */
 
 const AGENT_USER = 'system:serviceaccount:obol-system:obol-agent';
-const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const CREATE_CONCURRENCY = 32;
 
 export interface RealCluster {
@@ -28,7 +27,7 @@ export interface RealCluster {
 /** Requests a slice of the audit log holds: all, writes to offers and routes, and Lease traffic. */
 export function countRequests(events: readonly AuditEvent[]): { all: number; offerAndRouteWrites: number; lease: number } {
   const lease = events.filter((e) => e.objectRef?.resource === 'leases').length;
-  const offerAndRouteWrites = events.filter((e) => MUTATING.has(e.verb) && (e.objectRef?.resource === 'serviceoffers' || e.objectRef?.resource === 'httproutes')).length;
+  const offerAndRouteWrites = events.filter((e) => isWrite(e) && (e.objectRef?.resource === 'serviceoffers' || e.objectRef?.resource === 'httproutes')).length;
   return { all: events.length, offerAndRouteWrites, lease };
 }
 

@@ -82,6 +82,10 @@ export interface AuditEvent {
   readonly userAgent?: string;
 }
 
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+/** Whether an audited request changed something (server-side apply is a `patch`). */
+export const isWrite = (event: AuditEvent): boolean => WRITE_VERBS.has(event.verb);
+
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy

@@ -2,7 +2,7 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { startEdge, type TestEdge } from '../../../test/support/edge.js';
 import { controlPlane, testNamespace } from '../../../test/kube/fixture.js';
-import type { AuditEvent, ControlPlane } from '../../../test/kube/control-plane.js';
+import { isWrite, type AuditEvent, type ControlPlane } from '../../../test/kube/control-plane.js';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import type { AgentConfig, LeaderElectionConfig } from '../../src/agent/config.js';
 import type { CatalogSigner } from '../../src/publish/signer.js';
@@ -71,8 +71,7 @@ export interface AgentCluster {
 
 export const condition = (offer: StoredOffer | undefined, type: string): Condition | undefined => offer?.status?.conditions?.find((c) => c.type === type);
 
-const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-export const isWrite = (event: AuditEvent): boolean => MUTATING.has(event.verb);
+export { isWrite };
 
 /** Namespace and RBAC exactly as shipped, applied server-side (idempotent across test files). */
 async function installAgentRbac(plane: ControlPlane): Promise<void> {
