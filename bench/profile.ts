@@ -35,9 +35,9 @@ async function paidSpans(worker: RunningWorker, servers: { origin: TimedServer; 
     if (res.status !== 200) throw new Error(`paid request answered ${res.status}`);
     if (i < 20) continue; // warm-up
     client.push(performance.now() - started);
-    for (const span of (res.headers.get('server-timing') ?? '').split(', ')) {
+    for (const span of (res.headers.get('server-timing') ?? '').split(/,\s*/)) {
       const [name, dur] = span.split(';dur=');
-      if (name && dur) spans.set(name, [...(spans.get(name) ?? []), Number(dur)]);
+      if (name && dur) spans.set(name, [...(spans.get(name) ?? []), Number.parseFloat(dur)]);
     }
   }
   const handlers = (server: TimedServer) => [...server.timings.values()].reduce((sum, t) => sum + median(t), 0);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { facilitatorReasonForBuyer } from '../../../core/x402/reasons.js';
 import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
-import type { Env } from '../env.js';
 
 /**
  * The x402 facilitator over HTTP (`POST /verify`, `POST /settle`). Every call has its own
@@ -105,8 +104,4 @@ export function createFacilitatorClient(options: FacilitatorClientOptions): Faci
       return answer.transaction ? { kind: 'failure', reason, transaction: answer.transaction } : { kind: 'failure', reason };
     },
   };
-}
-
-export function facilitatorClientFromEnv(env: Env, settings: { facilitatorUrl: string; facilitatorTimeoutMs: number }, headers?: FacilitatorHeaderProvider): FacilitatorClient {
-  return createFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs, authToken: env.FACILITATOR_AUTH_TOKEN, headers });
 }

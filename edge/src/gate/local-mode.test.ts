@@ -70,7 +70,7 @@ describe('local verify mode', () => {
     const { headers } = await f.pay();
     const res = await f.edge.fetch('/services/echo', { headers });
     expect(res.status).toBe(200);
-    const names = (res.headers.get('server-timing') ?? '').split(', ').map((span) => span.split(';')[0]);
+    const names = (res.headers.get('server-timing') ?? '').split(/,\s*/).map((span) => span.split(';')[0]);
     expect(names).toEqual(['parse', 'local_checks', 'claim', 'origin', 'settle', 'total']);
   });
 });

@@ -1,22 +1,15 @@
 import { formatHttpDate } from '../../../core/time.js';
 import { drainEndsAtMs } from '../../../core/offer-state.js';
 import type { PaymentRequirement } from '../../../core/requirement.js';
-import type { SnapshotOffer } from '../../../core/snapshot.js';
 import { buildChallenges, PAYMENT_REQUIRED_HEADER } from '../../../core/x402/challenge.js';
 import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from '../../../core/x402/payment-header.js';
 import { RECEIPT_HEADER_V1, RECEIPT_HEADER_V2 } from '../../../core/x402/settlement.js';
+import type { RouteContext } from './outcomes.js';
 
-/** Every response the gate writes itself, and the headers every paid-route response carries. */
+/** The building blocks of the gate's answers (`answers.ts` picks one per outcome) and the headers every paid-route response carries. */
 
 export const EXPOSED_HEADERS = `${PAYMENT_REQUIRED_HEADER}, ${RECEIPT_HEADER_V2}, ${RECEIPT_HEADER_V1}`;
 const ALLOWED_REQUEST_HEADERS = [PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER, 'Content-Type', 'Authorization', 'Accept', 'Access-Control-Expose-Headers'];
-
-/** The context of one paid route: where the catalog is and whether the offer drains. */
-export interface RouteContext {
-  readonly baseUrl: string;
-  readonly offer: SnapshotOffer;
-  readonly draining: boolean;
-}
 
 /** SPEC §5: Link to the catalog, exposed payment headers, and Sunset while draining. */
 export function applyRouteHeaders(headers: Headers, route: RouteContext): void {

@@ -1,0 +1,159 @@
+import { checkAuthorization, type AuthorizationCheck } from '../../../core/x402/eip3009.js';
+import { matchPayment } from '../../../core/x402/match.js';
+import { hasPaymentHeader, InvalidPaymentHeaderError, parsePaymentHeader, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER, type PaymentPayload } from '../../../core/x402/payment-header.js';
+import { X402_REASONS } from '../../../core/x402/reasons.js';
+import { authorizationKey, facilitatorRequest, type FacilitatorRequest } from '../../../core/x402/settlement.js';
+import type { Env } from '../env.js';
+import type { FacilitatorClient, VerifyOutcome } from './facilitator-client.js';
+import { ledgerFor } from './ledger-client.js';
+import type { NonceLedger } from './nonce-ledger.js';
+import { forwardToOrigin } from './origin.js';
+import type { PaidRoute, PaymentOutcome } from './outcomes.js';
+import { readOriginBody, settlePayment, settlesOn } from './settle.js';
+import type { GateSettings } from './settings.js';
+
+/**
+ * The x402 gate's payment steps, SPEC §5 1–7, in their exact order, top to bottom. Each step
+ * either ends the request with a `PaymentOutcome` or hands on to the next; `answers.ts` turns the
+ * outcome into the HTTP answer. Nothing reaches the facilitator before the ledger's claim (step 4),
+ * nothing reaches the origin before /verify (step 5), and nothing is settled before the origin's
+ * final answer and body are in (steps 6–7).
+ */
+export interface PaymentContext {
+  readonly env: Env;
+  readonly settings: GateSettings;
+  /** Built once per settings by `createGate`, with its authentication. */
+  readonly facilitator: FacilitatorClient;
+  /** Work that must finish but need not delay the answer (the request's ExecutionContext). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Closes a Server-Timing span (a no-op unless GATE_SERVER_TIMING=1). */
+  trace(step: string): void;
+}
+
+type Ledger = DurableObjectStub<NonceLedger>;
+
+export async function runPayment(request: Request, paid: PaidRoute, ctx: PaymentContext): Promise<PaymentOutcome> {
+  // Step 1: no payment header → the challenge (before any validation of the request itself).
+  const headers = { xPayment: request.headers.get(X_PAYMENT_HEADER) ?? undefined, paymentSignature: request.headers.get(PAYMENT_SIGNATURE_HEADER) ?? undefined };
+  if (!hasPaymentHeader(headers)) return { kind: 'payment_required' };
+
+  // Step 2: the header decodes, parses and fits its version.
+  let payment: PaymentPayload;
+  try {
+    payment = parsePaymentHeader(headers);
+  } catch (error) {
+    if (!(error instanceof InvalidPaymentHeaderError)) throw error;
+    return { kind: 'invalid_payment_header', message: error.message, reason: error.reason };
+  }
+  ctx.trace('parse');
+
+  // Step 3: it answers our requirement and its authorization checks out — locally, no network.
+  const local = await checkLocally(payment, paid, ctx.settings);
+  ctx.trace('local_checks');
+  if (!local.ok) return { kind: 'refused', reason: local.reason };
+
+  // Step 4: the replay guard. The claim alone decides whether this payment goes on; a payment the
+  // ledger refuses never reaches the facilitator.
+  const key = authorizationKey(paid.requirement, payment);
+  const ledger = ledgerFor(ctx.env, payment);
+  const claim = await ledger.claim(key, validBeforeMs(payment));
+  ctx.trace('claim');
+  if (!claim.ok) return claim.state === 'pending' ? { kind: 'authorization_pending' } : { kind: 'refused', reason: X402_REASONS.nonceAlreadyUsed };
+
+  // Step 5: the facilitator's /verify (unless VERIFY_MODE=local); a failure gives the claim back.
+  const facilitatorBody = facilitatorRequest(payment, paid.requirement, paid.resourceUrl);
+  if (ctx.settings.verifyMode === 'facilitator') {
+    const answer = await ctx.facilitator.verify(facilitatorBody).catch((error: unknown): VerifyOutcome => ({ kind: 'unreachable', detail: String(error) }));
+    ctx.trace('verify');
+    if (answer.kind !== 'valid') {
+      await bestEffort('release', () => ledger.release(key));
+      if (answer.kind === 'invalid') return { kind: 'refused', reason: answer.reason };
+      console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: answer.detail }));
+      return { kind: 'facilitator_unreachable' };
+    }
+  }
+
+  // Steps 6–7: forward, then settle only on the origin's final status 200–399, its body read first.
+  return forwardAndSettle(request, paid, ctx, { payment, payer: local.payer, key, ledger, facilitatorBody });
+}
+
+interface Claimed {
+  readonly payment: PaymentPayload;
+  readonly payer: string;
+  readonly key: string;
+  readonly ledger: Ledger;
+  readonly facilitatorBody: FacilitatorRequest;
+}
+
+/**
+ * The claim this request holds already refuses every other use of the authorization, so the
+ * ledger's final state — `settled` with the tx hash, or `consumed` when the origin was reached
+ * and nothing was settled — is written in the background once known. Only `pending` is written
+ * before answering: its background resolution must be scheduled before the buyer hears "unknown".
+ */
+async function forwardAndSettle(request: Request, paid: PaidRoute, ctx: PaymentContext, c: Claimed): Promise<PaymentOutcome> {
+  const consumed = () => ctx.waitUntil(bestEffort('consumed', () => c.ledger.consume(c.key)));
+
+  // Step 6: the origin's final answer, within ORIGIN_TIMEOUT_MS.
+  const origin = await forwardToOrigin({ request, payer: c.payer, env: ctx.env, originUrl: ctx.settings.originUrl, timeoutMs: ctx.settings.originTimeoutMs });
+  ctx.trace('origin');
+  if (origin.kind !== 'response') {
+    consumed();
+    return { kind: 'origin_failed', reason: origin.kind === 'timeout' ? 'origin_timeout' : origin.kind === 'invalid' ? 'origin_invalid_response' : 'origin_unreachable' };
+  }
+  const { response } = origin;
+  if (!settlesOn(response.status)) {
+    consumed();
+    origin.deadline.clear();
+    return { kind: 'origin_error', response };
+  }
+  const body = await readOriginBody(response, origin.deadline);
+  if (!body.ok) {
+    consumed();
+    return { kind: 'origin_failed', reason: body.timedOut ? 'origin_timeout' : 'origin_unreachable' };
+  }
+
+  // Step 7: settle; the buyer gets the body only once the facilitator confirmed the payment.
+  const settlement = await settlePayment({ facilitator: ctx.facilitator, request: c.facilitatorBody, payment: c.payment, requirement: paid.requirement, payer: c.payer });
+  ctx.trace('settle');
+  const { outcome } = settlement;
+  if (outcome.kind === 'success') {
+    ctx.waitUntil(bestEffort('settled', () => c.ledger.settled(c.key, outcome.transaction)));
+    return { kind: 'settled', response, body: body.body, receipt: settlement.receiptHeader ?? {} };
+  }
+  if (body.body instanceof ReadableStream) await body.body.cancel().catch(() => undefined);
+  if (outcome.kind === 'failure') {
+    consumed();
+    return { kind: 'settlement_failed', reason: outcome.reason, receipt: settlement.receiptHeader ?? {} };
+  }
+  await bestEffort('pending', () => c.ledger.pending(c.key, JSON.stringify(c.facilitatorBody)));
+  console.warn(JSON.stringify({ level: 'warn', msg: 'settlement outcome unknown; resolving in the background', detail: outcome.detail }));
+  return { kind: 'settlement_unknown' };
+}
+
+/** Step 3: the payment answers our requirement and its authorization checks out. */
+function checkLocally(payment: PaymentPayload, paid: PaidRoute, settings: GateSettings): Promise<AuthorizationCheck> | AuthorizationCheck {
+  const matched = matchPayment(payment, paid.requirement);
+  if (!matched.ok) return matched;
+  return checkAuthorization({
+    payload: payment.payload,
+    requirement: paid.requirement,
+    x402Version: payment.x402Version,
+    nowSeconds: Math.floor(Date.now() / 1000),
+    // Without a facilitator's /verify nobody could check a smart-wallet signature.
+    acceptUnverifiedContractSignatures: settings.verifyMode === 'facilitator',
+  });
+}
+
+function validBeforeMs(payment: PaymentPayload): number {
+  const seconds = BigInt(payment.payload.authorization.validBefore);
+  return seconds > BigInt(Math.floor(Number.MAX_SAFE_INTEGER / 1000)) ? Number.MAX_SAFE_INTEGER : Number(seconds) * 1000;
+}
+
+async function bestEffort(what: string, action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: `nonce ledger: ${what} failed`, error: String(error) }));
+  }
+}
