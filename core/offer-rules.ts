@@ -1,5 +1,5 @@
 import { isAddress } from 'viem';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { drainSchedule } from './drain.js';
 import { ServiceOffer } from './offer.js';
 import { chargeablePrice } from './price.js';
@@ -27,11 +27,9 @@ export type OfferParseResult =
 export const MAX_DRAIN_GRACE = '8760h';
 const MAX_DRAIN_GRACE_MS = parseDuration(MAX_DRAIN_GRACE);
 
+/** A problem a field, not `z.prettifyError`'s one text: `sell list` and the API server's causes name fields. */
 function zodProblems(error: z.ZodError): OfferProblem[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-  }));
+  return error.issues.map((issue) => ({ field: z.core.toDotPath(issue.path) || '(root)', message: issue.message }));
 }
 
 /**

@@ -70,7 +70,7 @@ export const FacilitatorRequest = z.discriminatedUnion('x402Version', [
 ]);
 export type FacilitatorRequest = z.infer<typeof FacilitatorRequest>;
 
-/** One line per problem, `path: message`, for a 400 body. */
+/** The first ten problems as zod prints them, for a 400 body. */
 export function describeRequestProblems(error: z.ZodError): string[] {
-  return error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+  return [z.prettifyError({ issues: error.issues.slice(0, 10) })];
 }

@@ -45,8 +45,14 @@ describe('parsePaymentHeader', () => {
     rejects({ paymentSignature: encodePayment({ x402Version: 2, accepted: {}, payload: {} }) }, /does not fit/);
     const payment = await signPayment({ requirement, version: 2 });
     const broken = { ...payment, payload: { ...payment.payload, authorization: { ...payment.payload.authorization, value: '-1' } } };
-    rejects({ paymentSignature: encodePayment(broken) }, /authorization\.value/);
+    rejects({ paymentSignature: encodePayment(broken) }, /^PAYMENT-SIGNATURE does not fit the x402 v2 exact-EVM payload:\n✖ .+\n {2}→ at payload\.authorization\.value$/);
     rejects({ paymentSignature: encodePayment([1, 2]) }, /x402Version 2/);
+  });
+
+  it('names the fields of a wrong shape in at most 300 characters', () => {
+    const header = { xPayment: encodePayment({ x402Version: 1, payload: {} }) };
+    rejects(header, /^X-PAYMENT does not fit the x402 v1 exact-EVM payload:\n✖ .+\n {2}→ at scheme\n/);
+    expect(() => parsePaymentHeader(header)).toThrow(expect.objectContaining({ message: expect.stringMatching(/^[^]{100,300}$/) }));
   });
 
   it('rejects a header larger than 16 KiB before decoding it', () => {

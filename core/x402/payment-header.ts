@@ -101,9 +101,8 @@ export function parsePaymentHeader(headers: PaymentHeaders): PaymentPayload {
   }
   const parsed = (v1 ? PaymentPayloadV1 : PaymentPayloadV2).safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'schema mismatch';
-    throw new InvalidPaymentHeaderError(`${name} does not fit the x402 v${expected} exact-EVM payload: ${where}`.slice(0, 300));
+    // bounded: the message is the 400 body's `error`
+    throw new InvalidPaymentHeaderError(`${name} does not fit the x402 v${expected} exact-EVM payload:\n${z.prettifyError(parsed.error)}`.slice(0, 300));
   }
   return parsed.data;
 }

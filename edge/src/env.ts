@@ -41,7 +41,7 @@ const absoluteHttpUrl = z
 function parseSetting<T>(setting: string, schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(setting, parsed.error.issues.map((i) => i.message).join('; '));
+  throw new ConfigError(setting, z.prettifyError(parsed.error));
 }
 
 /** PUBLIC_BASE_URL without a trailing slash; required. */

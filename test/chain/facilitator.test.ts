@@ -149,7 +149,7 @@ describe('local x402 facilitator over the local chain', () => {
     const badNonce = { ...good, paymentPayload: { ...payload, payload: { ...payload.payload, signature: '0x1234' } } };
     const bad = await post('/settle', badNonce);
     expect(bad.status).toBe(400);
-    expect(String((bad.json.details as string[])[0])).toMatch(/^paymentPayload\.payload\.signature: /);
+    expect(String((bad.json.details as string[])[0])).toMatch(/^✖ .*\n {2}→ at paymentPayload\.payload\.signature$/m);
     expect((await post('/verify', { ...good, paymentRequirements: { ...good.paymentRequirements, amount: -5 } })).status).toBe(400);
     expect((await post('/settle', 'x'.repeat(MAX_BODY_BYTES + 1))).status).toBe(413);
     expect((await fetch(`${facilitator.url}/nope`)).status).toBe(404);

@@ -110,9 +110,9 @@ describe('CatalogPlanner', () => {
     expect(plan.offers.map((o) => o.key)).toEqual(['llm/b']);
     expect(plan.decisions.get('llm/b')?.published).toBe(true);
     const a = plan.decisions.get('llm/a');
-    expect(a).toMatchObject({ published: false, invalid: 'the snapshot cannot carry this offer: drainEndsAt: must be RFC 3339 UTC to the second' });
+    expect(a).toMatchObject({ published: false, invalid: 'the snapshot cannot carry this offer: ✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt' });
     expect(a?.entry).toBeUndefined();
-    expect(warnings(lines)).toEqual(['snapshot cannot carry llm/a (file a.yaml): drainEndsAt: must be RFC 3339 UTC to the second']);
+    expect(warnings(lines)).toEqual(['snapshot cannot carry llm/a (file a.yaml): ✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt']);
   });
 
   it('says once, at warn, why an offer is left out or unpriced, naming it and its file; again only when the reason changes', () => {
@@ -133,7 +133,7 @@ describe('CatalogPlanner', () => {
       'invalid ServiceOffer default/file:locked.yaml (file locked.yaml): (file): cannot read locked.yaml: EACCES',
       'llm/free (file free.yaml) is not published: price 0.0000001 (perRequest) rounds to 0 atomic units at 6 decimals',
       'llm/z (file z.yaml) is not published: its path /services/a is owned by llm/a, the older offer',
-      'snapshot cannot carry llm/far (file far.yaml): drainEndsAt: must be RFC 3339 UTC to the second',
+      'snapshot cannot carry llm/far (file far.yaml): ✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt',
     ]);
     const said = lines.length;
     // planned again (health, a resync, an unrelated edit): nothing new to say

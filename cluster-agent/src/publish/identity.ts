@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { AgentIdentity } from '../../../core/index.js';
 
 /**
@@ -23,8 +24,7 @@ export const EMPTY_IDENTITY: AgentIdentity = { registrations: [] };
 export function parseIdentity(value: unknown, source = 'identity'): AgentIdentity {
   const parsed = AgentIdentity.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
-  const detail = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-  throw new IdentityError('identity_invalid', `${source} is not a valid agent identity: ${detail}`);
+  throw new IdentityError('identity_invalid', `${source} is not a valid agent identity:\n${z.prettifyError(parsed.error)}`);
 }
 
 export async function loadIdentity(path: string): Promise<AgentIdentity> {

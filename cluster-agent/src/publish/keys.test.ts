@@ -50,7 +50,7 @@ describe('loadIdentity', () => {
   it('an invalid registration or an unreadable file is an IdentityError with a reason', async () => {
     const file = join(dir, 'bad-identity.yaml');
     writeFileSync(file, 'name: x\nregistrations:\n  - agentId: 1\n    agentRegistry: "eip155:84532"\n');
-    await expect(loadIdentity(file)).rejects.toMatchObject({ reason: 'identity_invalid', message: expect.stringContaining('registrations.0.agentRegistry') });
+    await expect(loadIdentity(file)).rejects.toMatchObject({ reason: 'identity_invalid', message: expect.stringContaining('registrations[0].agentRegistry') });
     await expect(loadIdentity(join(dir, 'missing.yaml'))).rejects.toBeInstanceOf(IdentityError);
   });
 });

@@ -45,7 +45,7 @@ describe('buildSnapshot', () => {
     const built = buildCatalogSnapshot({ ...envelope, offers: [first, bad] });
     expect(built.snapshot.offers).toEqual([first]);
     expect(built.excluded).toEqual([
-      { key: 'llm/bad', reason: 'price.unit: Invalid option: expected one of "perRequest"|"perMTok"|"perHour"; drainEndsAt: must be RFC 3339 UTC to the second' },
+      { key: 'llm/bad', reason: '✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt\n✖ Invalid option: expected one of "perRequest"|"perMTok"|"perHour"\n  → at price.unit' },
     ]);
     // checked again on the next build (a refusal is not cached), and still left out
     expect(buildCatalogSnapshot({ ...envelope, offers: [bad] }).excluded).toHaveLength(1);
@@ -56,6 +56,6 @@ describe('buildSnapshot', () => {
     if (!first) throw new Error('no planned offer');
     expect(() => buildSnapshot({ ...envelope, audience: 'not a url', offers: [first] })).toThrow(SnapshotBuildError);
     const tooMany = Array.from({ length: MAX_SNAPSHOT_OFFERS + 1 }, () => first);
-    expect(() => buildSnapshot({ ...envelope, offers: tooMany })).toThrow(/^snapshot is not valid: offers: /);
+    expect(() => buildSnapshot({ ...envelope, offers: tooMany })).toThrow(/^snapshot is not valid:\n✖ Too big: .*\n {2}→ at offers$/);
   });
 });

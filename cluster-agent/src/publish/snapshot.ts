@@ -22,7 +22,7 @@ import {
 /** The snapshot without its offers, checked whole on every build. */
 const Envelope = CatalogSnapshot.omit({ offers: true });
 /** The offer count limit, with zod's own wording. */
-const OfferCount = z.array(z.unknown()).max(MAX_SNAPSHOT_OFFERS);
+const OfferCount = z.object({ offers: z.array(z.unknown()).max(MAX_SNAPSHOT_OFFERS) });
 /** Entries that passed `SnapshotOffer`; entries are never mutated, so a pass holds for the object. */
 const checkedEntries = new WeakSet<SnapshotOffer>();
 
@@ -57,15 +57,11 @@ export interface BuiltSnapshot {
   readonly excluded: readonly ExcludedOffer[];
 }
 
-function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
-  return error.issues.map((i) => `${[...prefix, ...i.path].map(String).join('.') || '(root)'}: ${i.message}`);
-}
-
 /** Why `SnapshotOffer` refuses the entry, or undefined when it passes (a pass is remembered per entry object). */
 export function snapshotEntryProblem(entry: SnapshotOffer): string | undefined {
   if (checkedEntries.has(entry)) return undefined;
   const checked = SnapshotOffer.safeParse(entry);
-  if (!checked.success) return issuesOf(checked.error).join('; ');
+  if (!checked.success) return z.prettifyError(checked.error);
   checkedEntries.add(entry);
   return undefined;
 }
@@ -84,11 +80,10 @@ export function buildCatalogSnapshot(params: BuildSnapshotParams): BuiltSnapshot
     audience: params.audience,
     identity: params.identity,
   });
-  const problems = envelope.success ? [] : issuesOf(envelope.error);
-  const count = OfferCount.safeParse(params.offers);
-  if (!count.success) problems.push(...issuesOf(count.error, ['offers']));
-  if (!envelope.success || problems.length) {
-    throw new SnapshotBuildError('invalid_snapshot', `snapshot is not valid: ${problems.join('; ')}`);
+  const count = OfferCount.safeParse({ offers: params.offers });
+  if (!envelope.success || !count.success) {
+    const issues = [...(envelope.error?.issues ?? []), ...(count.error?.issues ?? [])];
+    throw new SnapshotBuildError('invalid_snapshot', `snapshot is not valid:\n${z.prettifyError({ issues })}`);
   }
   const excluded: ExcludedOffer[] = [];
   for (const offer of params.offers) {

@@ -185,7 +185,15 @@ describe('rejected pushes change nothing', () => {
   it('400 naming the field for a schema-invalid snapshot', async () => {
     const body = JSON.stringify({ ...makeSnapshot({ sequence: next() }), sequence: -3 });
     const json = await expectRejected(edge, () => pushSnapshot(edge, body), 400, 'invalid_snapshot');
-    expect(json.message).toContain('sequence');
+    expect(json.message).toMatch(/^the snapshot does not fit the schema:\n✖ .+\n {2}→ at sequence$/);
+  });
+
+  it('400 listing at most five schema problems, each with its field', async () => {
+    const snapshot = makeSnapshot({ sequence: next(), offers: Array.from({ length: 8 }, (_, i) => sampleOffer({ name: `o${i}` })) });
+    const body = JSON.stringify({ ...snapshot, offers: snapshot.offers.map((o) => ({ ...o, path: 7 })) });
+    const json = await expectRejected(edge, () => pushSnapshot(edge, body), 400, 'invalid_snapshot');
+    expect(json.message.match(/✖/g)).toHaveLength(5);
+    expect(json.message).toContain('→ at offers[0].path');
   });
 
   it('413 from Content-Length alone, before the body arrives', async () => {

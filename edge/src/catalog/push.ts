@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, parseRfc3339 } from '../../../core/index.js';
 import { InvalidSignatureError, recoverSnapshotSigner } from '../../../core/signature.js';
 import { findDuplicateKey, formatKeyPath } from './json-duplicate-keys.js';
@@ -121,9 +121,9 @@ export async function checkSignature(params: { body: Uint8Array; bodySha256?: st
   return signer;
 }
 
-/** The first few schema issues, one readable line. */
+/** The first few schema issues as zod prints them: bounded, for a 400 body and a log line. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+  return z.prettifyError({ issues: error.issues.slice(0, 5) });
 }
 
 /** JSON, duplicate keys, schema, offer paths, audience and issuedAt window; returns the parsed snapshot. */
@@ -140,7 +140,7 @@ export function parseSnapshotBody(params: { body: Uint8Array; audience: string; 
   const duplicate = findDuplicateKey(text);
   if (duplicate) throw new PushRejected('duplicate_json_key', `the key "${formatKeyPath(duplicate.path)}" occurs twice in one object; each key may appear once`);
   const parsed = CatalogSnapshot.safeParse(json);
-  if (!parsed.success) throw new PushRejected('invalid_snapshot', `the snapshot does not fit the schema: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new PushRejected('invalid_snapshot', `the snapshot does not fit the schema:\n${describeIssues(parsed.error)}`);
   const pathProblem = checkOfferPaths(parsed.data.offers);
   if (pathProblem) throw new PushRejected(pathProblem.reason, pathProblem.message);
   const snapshot = parsed.data;

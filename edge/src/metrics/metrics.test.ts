@@ -119,9 +119,11 @@ describe('metrics totals', () => {
       delta('obol_x402_verifier_requests_total', alphaLabels, 100),
       { metric: 'obol_x402_verifier_requests_total', labels: alphaLabels, reason: '', value: -1 },
     ];
+    // Miniflare's proxy turns a Durable Object's error into its own AssertionError: only the refusal is visible here.
     await expect(store.add(bad)).rejects.toThrow();
     await expect(store.add([{ ...delta('obol_x402_verifier_requests_total', alphaLabels, 1), metric: 'made_up_total' }])).rejects.toThrow();
     await expect(store.add('not a batch')).rejects.toThrow();
+    await expect(store.read([{ offer_name: 'alpha' }])).rejects.toThrow();
     expect(await store.read()).toEqual(before);
   });
 

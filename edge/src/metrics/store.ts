@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { z } from 'zod';
 import type { Env } from '../env.js';
 import {
   GAUGE_METRICS,
@@ -16,8 +17,9 @@ import {
 /** A batch or keep-list that does not fit the schema; the store is left unchanged. */
 export class MetricsInputError extends Error {
   readonly reason = 'invalid_metrics_input';
-  constructor(detail: string) {
-    super(detail);
+  constructor(input: string, error: z.ZodError) {
+    // the first few issues: a batch can hold thousands of deltas
+    super(`${input}:\n${z.prettifyError({ issues: error.issues.slice(0, 5) })}`);
     this.name = 'MetricsInputError';
   }
 }
@@ -53,7 +55,7 @@ export class MetricsStore extends DurableObject<Env> {
   /** Add counter increments and gauge observations, all or nothing. */
   add(input: unknown): number {
     const parsed = MetricsBatch.safeParse(input);
-    if (!parsed.success) throw new MetricsInputError(`metrics batch: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success) throw new MetricsInputError('metrics batch', parsed.error);
     this.ctx.storage.transactionSync(() => {
       for (const delta of parsed.data) this.apply(delta);
     });
@@ -93,7 +95,7 @@ export class MetricsStore extends DurableObject<Env> {
     let keepKeys: Set<string> | undefined;
     if (keep !== undefined && keep !== null) {
       const parsed = KeepList.safeParse(keep);
-      if (!parsed.success) throw new MetricsInputError(`keep-list: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      if (!parsed.success) throw new MetricsInputError('keep-list', parsed.error);
       keepKeys = new Set(parsed.data.map(labelsKey));
     }
     const rows = this.sql.exec<Row>('SELECT * FROM series ORDER BY metric, offer_namespace, offer_name, chain, asset_symbol, reason').toArray();
