@@ -52,14 +52,14 @@ export class NonceLedger extends DurableObject<Env> {
     return this.sql.exec<Row>('SELECT state, attempts, request FROM authorizations WHERE key = ?', key).toArray()[0];
   }
 
+  /** One statement: the row moves only from one of `from`, so the check and the write are one step. */
   private move(key: string, from: readonly LedgerState[], to: LedgerState, extra: { tx?: string | null; request?: string | null; retryAt?: number | null } = {}): boolean {
-    const row = this.row(key);
-    if (!row || !from.includes(row.state)) return false;
-    this.sql.exec(
-      'UPDATE authorizations SET state = ?, tx = COALESCE(?, tx), request = ?, retry_at = ?, updated_at = ? WHERE key = ?',
-      to, extra.tx ?? null, extra.request ?? (to === 'pending' ? row.request : null), extra.retryAt ?? null, Date.now(), key,
+    const moved = this.sql.exec(
+      `UPDATE authorizations SET state = ?, tx = COALESCE(?, tx), request = COALESCE(?, CASE WHEN ? = 'pending' THEN request END),
+         retry_at = ?, updated_at = ? WHERE key = ? AND state IN (${from.map(() => '?').join(', ')}) RETURNING key`,
+      to, extra.tx ?? null, extra.request ?? null, to, extra.retryAt ?? null, Date.now(), key, ...from,
     );
-    return true;
+    return moved.toArray().length > 0;
   }
 
   /**
@@ -67,14 +67,18 @@ export class NonceLedger extends DurableObject<Env> {
    * this request can release it, so the row refuses every other use until it expires.
    */
   async claim(key: string, validBeforeMs: number): Promise<ClaimResult> {
-    const row = this.row(key);
-    if (row && row.state !== 'released') return { ok: false, state: row.state };
     const expiresAt = validBeforeMs + EXPIRY_MARGIN_MS;
-    this.sql.exec(
+    // One statement on the hot path: a new row, or a released one taken again; anything else stays.
+    const claimed = this.sql.exec(
       `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, 'claimed', ?, ?)
-       ON CONFLICT(key) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+       ON CONFLICT(key) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at, updated_at = excluded.updated_at
+       WHERE authorizations.state = 'released' RETURNING key`,
       key, expiresAt, Date.now(),
-    );
+    ).toArray();
+    if (claimed.length === 0) {
+      const state = this.row(key)?.state;
+      return { ok: false, state: state === undefined || state === 'released' ? 'claimed' : state };
+    }
     await this.scheduleAtMost(expiresAt);
     return { ok: true };
   }
