@@ -32,6 +32,7 @@ export function challengeResponse(route: RouteContext, requirement: PaymentRequi
   return jsonResponse(402, v1, route, { [PAYMENT_REQUIRED_HEADER]: header, ...extra });
 }
 
+// Not hono/cors: it allows either a fixed header list or the requested ones, and a buyer needs both (the payment headers, plus its own).
 export function preflightResponse(request: Request, route: RouteContext): Response {
   const requested = request.headers.get('Access-Control-Request-Headers');
   const allowed = requested ? `${ALLOWED_REQUEST_HEADERS.join(', ')}, ${requested}` : ALLOWED_REQUEST_HEADERS.join(', ');
