@@ -1,5 +1,6 @@
 import { hashTypedData, recoverAddress, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { sha256Hex } from './sha256.js';
 
 /**
  * Snapshot signatures (SPEC §6, scheme in docs/snapshot-signing.md): EIP-712 typed data
@@ -31,11 +32,8 @@ export function isPrivateKey(value: string): value is Hex {
 }
 
 /** SHA-256 of the exact body bytes as 0x-hex (lower case), computed natively. */
-export async function snapshotBodySha256(body: Uint8Array): Promise<Hex> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-  let hex = '0x';
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
-  return hex as Hex;
+export function snapshotBodySha256(body: Uint8Array): Promise<Hex> {
+  return sha256Hex(body);
 }
 
 /** The EIP-712 typed data a snapshot signature covers, for viem, cast or any EIP-712 wallet. */

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { sha256Hex } from '../../../core/sha256.js';
 import type { Env } from '../env.js';
 
 /**
@@ -58,11 +59,6 @@ interface HeadRow extends Record<string, SqlStorageValue> {
   chunks: number;
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 function toHead(row: HeadRow): StoredHead {
   return {
     sequence: row.sequence,
@@ -113,7 +109,7 @@ export class CatalogStore extends DurableObject<Env> {
 
   /** Decide and store a verified push. The caller has checked signature, schema, audience and time. */
   async accept(candidate: PushCandidate): Promise<PushOutcome> {
-    const sha256 = candidate.sha256 ?? (await sha256Hex(candidate.body));
+    const sha256 = candidate.sha256 ?? (await sha256Hex(candidate.body)).slice(2);
     // From here on nothing awaits: the decision and the write are one atomic step.
     const current = this.headRow();
     if (current && candidate.sequence < current.sequence) return { outcome: 'stale', storedSequence: current.sequence };
