@@ -18,6 +18,8 @@ describe('matchPayment', () => {
     ['payTo', { payTo: '0x0000000000000000000000000000000000000001' }, 'invalid_exact_evm_recipient_mismatch'],
     ['extra.name', { extra: { name: 'USD Coin', version: '2' } }, 'invalid_exact_evm_token_name_mismatch'],
     ['extra without version', { extra: { name: 'USDC' } }, 'invalid_exact_evm_token_version_mismatch'],
+    ['extra.name that is not a string', { extra: { name: ['USDC'], version: '2' } }, 'invalid_exact_evm_token_name_mismatch'],
+    ['extra.version as a number', { extra: { name: 'USDC', version: 2 } }, 'invalid_exact_evm_token_version_mismatch'],
     ['asset', { asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' }, 'payment_requirements_mismatch'],
     ['maxTimeoutSeconds', { maxTimeoutSeconds: 60 }, 'payment_requirements_mismatch'],
   ])('rejects a v2 accepted with a different %s', async (_field, accepted, reason) => {

@@ -9,27 +9,16 @@ import { GATE_REASONS, X402_REASONS, type LocalRejectReason } from './reasons.js
  */
 export type MatchResult = { ok: true } | { ok: false; reason: LocalRejectReason };
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && deepEqual(ra[k], rb[k]));
-}
-
 function matchAccepted(accepted: AcceptedRequirement, requirement: PaymentRequirement): MatchResult {
   const advertised = v2Requirement(requirement);
   if (accepted.scheme !== advertised.scheme) return { ok: false, reason: X402_REASONS.invalidScheme };
   if (accepted.network !== advertised.network) return { ok: false, reason: X402_REASONS.networkMismatch };
   if (accepted.amount !== advertised.amount) return { ok: false, reason: X402_REASONS.valueMismatch };
   if (accepted.payTo !== advertised.payTo) return { ok: false, reason: X402_REASONS.recipientMismatch };
+  // the advertised name and version are strings: a deep comparison would come down to this one
   const given = accepted.extra ?? {};
-  if (!deepEqual(given['name'], advertised.extra.name)) return { ok: false, reason: X402_REASONS.tokenNameMismatch };
-  if (!deepEqual(given['version'], advertised.extra.version)) return { ok: false, reason: X402_REASONS.tokenVersionMismatch };
+  if (given['name'] !== advertised.extra.name) return { ok: false, reason: X402_REASONS.tokenNameMismatch };
+  if (given['version'] !== advertised.extra.version) return { ok: false, reason: X402_REASONS.tokenVersionMismatch };
   if (accepted.asset !== advertised.asset || accepted.maxTimeoutSeconds !== advertised.maxTimeoutSeconds) {
     return { ok: false, reason: GATE_REASONS.requirementsMismatch };
   }

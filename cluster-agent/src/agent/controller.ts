@@ -1,9 +1,9 @@
 import { offerStateAt, type OfferDecision, type ServiceOffer, type SnapshotOffer } from '../../../core/index.js';
+import { jsonEqual } from '../../../core/json-equal.js';
 import type { OfferRecord, OfferSource } from '../sources/source.js';
 import type { FinalizerManager } from './finalizer.js';
 import { CATALOG_FINALIZER } from './finalizer.js';
 import type { HealthProber } from './health.js';
-import { jsonEqual } from './json-equal.js';
 import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import { CatalogPlanner } from './planner.js';

@@ -1,8 +1,8 @@
 import { offerPath, planCatalog, uncarriedDecision, type OfferDecision, type PlanInput, type SnapshotOffer } from '../../../core/index.js';
+import { jsonEqual } from '../../../core/json-equal.js';
 import { snapshotEntryProblem } from '../publish/snapshot.js';
 import type { OfferSource } from '../sources/source.js';
 import type { HealthProber } from './health.js';
-import { jsonEqual } from './json-equal.js';
 import type { Logger } from './log.js';
 
 /**

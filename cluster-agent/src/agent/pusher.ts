@@ -1,8 +1,8 @@
 import type { AgentIdentity, SnapshotOffer } from '../../../core/index.js';
+import { jsonEqual } from '../../../core/json-equal.js';
 import type { EdgeClient } from '../publish/edge-client.js';
 import { pushSnapshot } from '../publish/publish.js';
 import type { CatalogSigner } from '../publish/signer.js';
-import { jsonEqual } from './json-equal.js';
 import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 

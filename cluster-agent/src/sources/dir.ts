@@ -2,6 +2,7 @@ import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
+import { jsonEqual } from '../../../core/json-equal.js';
 import {
   assembleManifests,
   isManifestFileName,
@@ -10,7 +11,6 @@ import {
   unreadableManifestFile,
   type ManifestFile,
 } from '../publish/manifests.js';
-import { jsonEqual } from '../agent/json-equal.js';
 import { errorMessage, type Logger } from '../agent/log.js';
 import { SourceConfigError, type OfferRecord, type OfferSource } from './source.js';
 

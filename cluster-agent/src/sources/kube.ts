@@ -1,7 +1,7 @@
 import { CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ServiceOfferStatus, offerKey, parseServiceOffer, rawOfferKey, type OfferParseResult, type ServiceOffer } from '../../../core/index.js';
-import { jsonEqual } from '../agent/json-equal.js';
+import { jsonEqual } from '../../../core/json-equal.js';
 import { errorMessage, type Logger } from '../agent/log.js';
 import type { KubeObjectFacts, OfferRecord, OfferSource } from './source.js';
 

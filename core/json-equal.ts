@@ -1,7 +1,8 @@
 /**
- * Structural equality of plain JSON data (parsed manifests, snapshot entries), equal exactly when
- * their `JSON.stringify` forms would be equal up to key order: undefined-valued keys are ignored as
- * JSON drops them. Used instead of keeping JSON fingerprints of every offer: it allocates nothing.
+ * Structural equality of plain JSON data (parsed manifests, snapshot entries, x402 payloads),
+ * equal exactly when their `JSON.stringify` forms would be equal up to key order: undefined-valued
+ * keys are ignored as JSON drops them. It allocates nothing, so the agent compares offers with it
+ * instead of keeping JSON fingerprints of every offer.
  */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
