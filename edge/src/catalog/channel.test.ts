@@ -224,10 +224,22 @@ describe('rejected pushes change nothing', () => {
       const res = await edge.fetch('/_obol/v1/catalog', { method, body: snapshotBody(makeSnapshot({ sequence: next() })), headers: { 'Content-Type': 'application/json' } });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('GET, HEAD, PUT');
+      expect(await res.json()).toEqual({ error: 'method_not_allowed', message: 'use GET, HEAD, PUT' });
       const after = await served(edge);
       expect(after.status).toEqual(before.status);
       expect(after.body.equals(before.body)).toBe(true);
     }
+  });
+
+  it('405 with Allow for other methods on /catalog/status', async () => {
+    for (const method of ['PUT', 'POST', 'DELETE']) {
+      const res = await edge.fetch('/_obol/v1/catalog/status', { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(await res.json()).toEqual({ error: 'method_not_allowed', message: 'use GET, HEAD' });
+    }
+    expect((await edge.fetch('/_obol/v1/catalog/status', { method: 'HEAD' })).status).toBe(200);
+    expect((await edge.fetch('/_obol/v1/nothing-here', { method: 'POST' })).status).toBe(404);
   });
 });
 

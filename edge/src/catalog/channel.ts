@@ -3,6 +3,7 @@ import { formatRfc3339 } from '../../../core/index.js';
 import { SIGNATURE_HEADER, snapshotBodySha256 } from '../../../core/signature.js';
 import type { AppEnv } from '../app.js';
 import { catalogSigners, publicBaseUrl } from '../env.js';
+import { methodNotAllowed } from '../method-not-allowed.js';
 import { installAcceptedSnapshot } from './cache.js';
 import { checkContentType, checkSignature, parseSnapshotBody, PushRejected, readLimitedBody, requireSigners, type PushRejectReason } from './push.js';
 import { catalogStore } from './store-client.js';
@@ -84,12 +85,10 @@ async function handlePush(c: Context<AppEnv>): Promise<Response> {
   }
 }
 
-function methodNotAllowed(c: Context<AppEnv>, allow: string): Response {
-  c.header('Allow', allow);
-  return c.json({ error: 'method_not_allowed', message: `use ${allow}` }, 405);
-}
-
 export const catalogChannel = new Hono<AppEnv>();
+const otherMethods = methodNotAllowed(catalogChannel);
+catalogChannel.use('/catalog/status', otherMethods);
+catalogChannel.use('/catalog', otherMethods);
 
 catalogChannel.get('/catalog/status', async (c) => {
   const head = await catalogStore(c.env).head();
@@ -103,7 +102,6 @@ catalogChannel.get('/catalog/status', async (c) => {
     offers: head?.offers ?? 0,
   });
 });
-catalogChannel.all('/catalog/status', (c) => methodNotAllowed(c, 'GET, HEAD'));
 
 catalogChannel.get('/catalog', async (c) => {
   const stored = await catalogStore(c.env).read();
@@ -116,4 +114,3 @@ catalogChannel.get('/catalog', async (c) => {
   });
 });
 catalogChannel.put('/catalog', handlePush);
-catalogChannel.all('/catalog', (c) => methodNotAllowed(c, 'GET, HEAD, PUT'));

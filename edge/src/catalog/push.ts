@@ -68,7 +68,10 @@ async function drainRefused(reader: ReadableStreamDefaultReader<Uint8Array>, tot
   await reader.cancel();
 }
 
-/** Read the body, stopping soon after it passes the limit (Content-Length is checked up front too). */
+/**
+ * Read the body, stopping soon after it passes the limit (Content-Length is checked up front too).
+ * Not `hono/body-limit`: it leaves a refused chunked body unread, and workerd then resets the keep-alive connection.
+ */
 export async function readLimitedBody(request: Request): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > MAX_SNAPSHOT_BYTES) throw tooLarge(declared);

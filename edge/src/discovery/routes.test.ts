@@ -114,6 +114,13 @@ describe('discovery routes through the real worker', () => {
     const res = await edge.fetch('/api/services.json', { method: 'POST', body: '{}' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(await res.json()).toEqual({ error: 'method_not_allowed', message: 'use GET, HEAD, OPTIONS' });
+    for (const path of ['/skill.md', '/.well-known/agent-registration.json', '/api/services.schema.json']) {
+      const other = await edge.fetch(path, { method: 'DELETE' });
+      expect(other.status, path).toBe(405);
+      expect(other.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    }
+    expect((await edge.fetch('/not-a-document', { method: 'POST' })).status).toBe(404);
   });
 
   it('keeps serving the same documents when a push is rejected, and changes the ETag on an accepted one', async () => {

@@ -3,6 +3,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv } from '../app.js';
 import { currentCatalog } from '../catalog/cache.js';
 import { publicBaseUrl } from '../env.js';
+import { methodNotAllowed } from '../method-not-allowed.js';
 import { CATALOG_DOCUMENTS, catalogDocument, SCHEMA_PATH, servicesSchemaDocument, type CatalogDocumentPath, type RenderedDocument } from './documents.js';
 import { cacheControl, ifNoneMatchHits, MAX_AGE_SECONDS } from './freshness.js';
 
@@ -11,8 +12,7 @@ import { cacheControl, ifNoneMatchHits, MAX_AGE_SECONDS } from './freshness.js';
  * from the GET handler without a body) and CORS preflight for exactly these paths.
  */
 
-const METHODS = ['GET', 'HEAD', 'OPTIONS'];
-const publicCors = cors({ origin: '*', allowMethods: METHODS, exposeHeaders: ['ETag'], maxAge: 86_400 });
+const publicCors = cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['ETag'], maxAge: 86_400 });
 
 function serve(c: Context<AppEnv>, document: RenderedDocument, cacheControlValue: string): Response {
   c.header('ETag', document.etag);
@@ -35,19 +35,14 @@ async function serveCatalogDocument(c: Context<AppEnv>, path: CatalogDocumentPat
   return serve(c, document, cacheControl(nowMs, nextTransitionMs));
 }
 
-function methodNotAllowed(c: Context<AppEnv>): Response {
-  c.header('Allow', METHODS.join(', '));
-  return c.json({ error: 'method_not_allowed' }, 405);
-}
-
 export const discovery = new Hono<AppEnv>();
+// CORS answers every OPTIONS (a preflight), so Allow lists it beside the routes' GET and HEAD.
+const otherMethods = methodNotAllowed(discovery, ['OPTIONS']);
 
 for (const path of Object.keys(CATALOG_DOCUMENTS) as CatalogDocumentPath[]) {
-  discovery.use(path, publicCors);
+  discovery.use(path, otherMethods, publicCors);
   discovery.get(path, (c) => serveCatalogDocument(c, path));
-  discovery.all(path, methodNotAllowed);
 }
 
-discovery.use(SCHEMA_PATH, publicCors);
+discovery.use(SCHEMA_PATH, otherMethods, publicCors);
 discovery.get(SCHEMA_PATH, async (c) => serve(c, await servicesSchemaDocument(), `public, max-age=${MAX_AGE_SECONDS}`));
-discovery.all(SCHEMA_PATH, methodNotAllowed);

@@ -55,13 +55,29 @@ describe('metrics endpoint authorization', () => {
     }
   });
 
-  it('answers 401 without a token, with a wrong token, a wrong scheme or a token prefix', async () => {
-    const wrong = [undefined, 'Bearer nope', `Bearer ${TOKEN.slice(0, -1)}X`, `Basic ${TOKEN}`, `Bearer ${TOKEN.slice(0, 8)}`, `Bearer ${TOKEN}x`];
+  it('answers 401 without a token, with a wrong token, a wrong scheme, a token prefix or a malformed header', async () => {
+    const wrong = [
+      undefined, 'Bearer nope', `Bearer ${TOKEN.slice(0, -1)}X`, `Basic ${TOKEN}`, `Bearer ${TOKEN.slice(0, 8)}`, `Bearer ${TOKEN}x`,
+      'Bearer ', 'Bearer', `Bearer ${TOKEN} extra`, `Bearer "${TOKEN}"`, `Bearer${TOKEN}`,
+    ];
     for (const auth of wrong) {
       const res = await scrape(edge, auth);
       expect(res.status, String(auth)).toBe(401);
-      expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+      expect(res.headers.get('WWW-Authenticate')).toBe('Bearer realm="obol-edge-metrics"');
+      expect(res.headers.get('Cache-Control')).toBe('no-store');
       expect(await res.json()).toEqual({ error: 'unauthorized', reason: 'invalid_metrics_token' });
+    }
+  });
+
+  it('takes the scheme in any case and the token after any run of spaces', async () => {
+    for (const auth of [`bearer ${TOKEN}`, `BEARER  ${TOKEN}`]) expect((await scrape(edge, auth)).status, auth).toBe(200);
+  });
+
+  it('405 with Allow for other methods, token or not', async () => {
+    for (const [target, method] of [[edge, 'POST'], [edge, 'DELETE'], [unconfigured, 'PUT']] as const) {
+      const res = await target.fetch('/_obol/v1/metrics', { method, headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
     }
   });
 
