@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureSnapshot, offerManifest } from './catalog-fixture.js';
+import { fixtureSnapshot, offerManifest } from '../../test/support/catalog-fixture.js';
 import { REGISTRATION_TYPE, renderRegistrationDocument, serializeRegistrationDocument } from './registration.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');

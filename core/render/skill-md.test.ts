@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureSnapshot, offerManifest, FIXTURE_PAY_TO } from './catalog-fixture.js';
+import { fixtureSnapshot, offerManifest, FIXTURE_PAY_TO } from '../../test/support/catalog-fixture.js';
 import { codeSpan, escapeCell, NO_SERVICES_LINE, renderSkillMarkdown } from './skill-md.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');

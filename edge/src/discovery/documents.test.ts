@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CatalogSnapshot } from '../../../core/index.js';
-import { fixtureSnapshot, offerManifest } from '../../../core/render/catalog-fixture.js';
+import { fixtureSnapshot, offerManifest } from '../../../test/support/catalog-fixture.js';
 import type { CatalogView } from '../catalog/view.js';
 import { catalogDocument, servicesSchemaDocument, type CatalogDocumentPath } from './documents.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
 import { OTHER_KEY } from '../../../test/support/payments.js';
-import { parseExposition, type MetricFamily } from './exposition-parser.js';
+import { parseExposition, type MetricFamily } from '../../../test/support/exposition-parser.js';
 
 /**
  * The gate's decisions show up in GET /_obol/v1/metrics within a few seconds: events counted per

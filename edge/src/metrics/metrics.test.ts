@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type TestEdge } from '../../../test/support/edge.js';
 import { makeSnapshot, pushSnapshot, sampleOffer, signerVars } from '../../../test/support/snapshots.js';
-import { parseExposition } from './exposition-parser.js';
+import { parseExposition } from '../../../test/support/exposition-parser.js';
 import { offerLabels } from './recorder.js';
 import type { SeriesDelta, SeriesSample } from './series.js';
 

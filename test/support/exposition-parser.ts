@@ -1,7 +1,7 @@
 /**
  * A strict reader of the Prometheus text exposition format (0.0.4) for the subset the edge writes:
- * HELP and TYPE lines, then samples of that family with escaped label values. Used to check our
- * output and by consumers that re-export the edge's totals.
+ * HELP and TYPE lines, then samples of that family with escaped label values. Tests and benches
+ * read the edge's `/_obol/v1/metrics` with it; the agent re-exports that text verbatim.
  */
 export interface ExpositionSample {
   readonly labels: Readonly<Record<string, string>>;

@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { servicesJsonSchema } from './services-json.js';
+import { servicesJsonSchema } from '../core/render/services-json.js';
 
 /**
- * Writes `docs/services.schema.json` from the zod schema (`npx tsx core/render/generate-services-schema.ts`);
- * with `--check` it only fails when the committed file has drifted. A test runs the same check.
+ * Writes `docs/services.schema.json` from the zod schema (`npm run generate:schema`); with
+ * `--check` it only fails when the committed file has drifted. `test/services-schema.test.ts` runs
+ * the same check.
  */
-export const SERVICES_SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'services.schema.json');
+export const SERVICES_SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'services.schema.json');
 
 export function committedSchemaMatches(file = SERVICES_SCHEMA_FILE): boolean {
   try {

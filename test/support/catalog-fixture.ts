@@ -1,8 +1,8 @@
-import { planCatalog } from '../catalog-plan.js';
-import { offerKey, type ServiceOfferInput } from '../offer.js';
-import { parseServiceOffer } from '../offer-rules.js';
-import { CatalogSnapshot, type AgentIdentity } from '../snapshot.js';
-import { formatRfc3339 } from '../time.js';
+import { planCatalog } from '../../core/catalog-plan.js';
+import { offerKey, type ServiceOfferInput } from '../../core/offer.js';
+import { parseServiceOffer } from '../../core/offer-rules.js';
+import { CatalogSnapshot, type AgentIdentity } from '../../core/snapshot.js';
+import { formatRfc3339 } from '../../core/time.js';
 
 /**
  * Test fixtures for the renderers and the discovery routes: snapshots built the way the agent
