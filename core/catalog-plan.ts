@@ -1,8 +1,8 @@
-import { drainPhase, drainSchedule, type DrainPhase, type DrainSchedule } from './drain.js';
+import { drainSchedule, type DrainSchedule } from './drain.js';
 import { offerKey, offerPath, type ServiceOffer } from './offer.js';
 import { describeProblems, type OfferParseResult } from './offer-rules.js';
 import { resolvePathConflicts } from './paths.js';
-import { isPublished, routeReady } from './published.js';
+import { publicationVerdict, routeReady, type PublicationFacts, type PublicationVerdict } from './published.js';
 import { offerDescription, resolvePayment, type PaymentResolution } from './requirement.js';
 import type { SnapshotOffer } from './snapshot.js';
 
@@ -47,15 +47,17 @@ export interface OfferDecision {
   readonly pathConflictWith?: string;
   readonly payment?: PaymentResolution;
   readonly schedule?: DrainSchedule;
-  readonly phase: DrainPhase;
   readonly observation: OfferObservation;
   readonly routeReady: boolean;
-  readonly published: boolean;
+  /** Published or why not, the route, the drain phase, at the plan's clock (core `publicationVerdict`). */
+  readonly verdict: PublicationVerdict;
   /** The snapshot entry; absent for invalid and path-conflicting offers. */
   readonly entry?: SnapshotOffer;
 }
 
 export interface CatalogPlan {
+  /** The instant the plan's verdicts are for. */
+  readonly nowMs: number;
   /** One per input, in (namespace, name) order. */
   readonly decisions: readonly OfferDecision[];
   /** Snapshot entries in (namespace, name) order. */
@@ -71,6 +73,22 @@ function byNamespaceThenName(a: { key: string }, b: { key: string }): number {
 function createdMs(offer: ServiceOffer): number {
   const ms = offer.metadata.creationTimestamp ? Date.parse(offer.metadata.creationTimestamp) : Number.NaN;
   return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
+}
+
+/** The publication facts of a decision: what `publicationVerdict` judges. */
+function decisionFacts(d: Omit<OfferDecision, 'entry' | 'verdict'>): PublicationFacts {
+  const invalid = d.invalid !== undefined ? 'InvalidSpec' : d.pathConflictWith !== undefined ? 'PathConflict' : undefined;
+  return {
+    ...(invalid ? { invalid } : {}),
+    upstreamHealthy: d.observation.upstreamHealthy,
+    paymentResolved: d.payment?.ok === true,
+    routeReady: d.routeReady,
+    ...(d.schedule ? { drainEndsAtMs: d.schedule.drainEndsAtMs } : {}),
+  };
+}
+
+function judged<D extends Omit<OfferDecision, 'entry' | 'verdict'>>(d: D, nowMs: number): D & { verdict: PublicationVerdict } {
+  return { ...d, verdict: publicationVerdict(decisionFacts(d), nowMs) };
 }
 
 function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry'>): SnapshotOffer {
@@ -93,7 +111,7 @@ function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry
     upstreamHealthy: decision.observation.upstreamHealthy,
     routeReady: decision.routeReady,
     ...(decision.schedule ? { drainAt: decision.schedule.drainAt, drainEndsAt: decision.schedule.drainEndsAt } : {}),
-    phase: decision.phase,
+    phase: decision.verdict.phase,
     ...(registration?.skills?.length ? { skills: registration.skills } : {}),
     ...(registration
       ? {
@@ -120,37 +138,26 @@ export function planCatalog(params: PlanParams): CatalogPlan {
     const observation = params.observe(input.key);
     const ready = routeReady({ routePublished: observation.routePublished, routeManagement: params.routeManagement, source: params.source });
     if (!input.parsed.ok) {
-      return { key: input.key, invalid: describeProblems(input.parsed.problems), phase: 'active', observation, routeReady: ready, published: false };
+      return judged({ key: input.key, invalid: describeProblems(input.parsed.problems), observation, routeReady: ready }, params.nowMs);
     }
     const offer = input.parsed.offer;
     const schedule = drainSchedule(offer.spec);
-    const phase = drainPhase(schedule?.drainEndsAtMs, params.nowMs);
     const pathConflictWith = losers.get(input.key);
-    const payment = resolvePayment(offer.spec);
-    const published = isPublished(
+    const decision = judged(
       {
-        valid: pathConflictWith === undefined,
-        upstreamHealthy: observation.upstreamHealthy,
-        paymentResolved: payment.ok,
+        key: input.key,
+        offer,
+        ...(pathConflictWith ? { pathConflictWith } : {}),
+        payment: resolvePayment(offer.spec),
+        ...(schedule ? { schedule } : {}),
+        observation,
         routeReady: ready,
-        ...(schedule ? { drainEndsAtMs: schedule.drainEndsAtMs } : {}),
       },
       params.nowMs,
     );
-    const decision = {
-      key: input.key,
-      offer,
-      ...(pathConflictWith ? { pathConflictWith } : {}),
-      payment,
-      ...(schedule ? { schedule } : {}),
-      phase,
-      observation,
-      routeReady: ready,
-      published,
-    };
     return pathConflictWith ? decision : { ...decision, entry: snapshotEntry(offer, decision) };
   });
-  return { decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
+  return { nowMs: params.nowMs, decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
 }
 
 /**
@@ -158,18 +165,18 @@ export function planCatalog(params: PlanParams): CatalogPlan {
  * snapshot and unpublished, and, as `invalid`, shown in its status. Validation should make this
  * impossible; it keeps one offer from stopping the whole catalog when it does not.
  */
-export function uncarriedDecision(decision: OfferDecision, reason: string): OfferDecision {
-  const { entry: _entry, ...rest } = decision;
-  return { ...rest, invalid: `the snapshot cannot carry this offer: ${reason}`, uncarried: reason, published: false };
+export function uncarriedDecision(decision: OfferDecision, reason: string, nowMs: number): OfferDecision {
+  const { entry: _entry, verdict: _verdict, ...rest } = decision;
+  return judged({ ...rest, invalid: `the snapshot cannot carry this offer: ${reason}`, uncarried: reason }, nowMs);
 }
 
 /** The plan with every entry `problemOf` refuses left out, its decision saying why (`uncarriedDecision`). */
 export function carryPlan(plan: CatalogPlan, problemOf: (entry: SnapshotOffer) => string | undefined): CatalogPlan {
   const decisions = plan.decisions.map((d) => {
     const problem = d.entry && problemOf(d.entry);
-    return problem ? uncarriedDecision(d, problem) : d;
+    return problem ? uncarriedDecision(d, problem, plan.nowMs) : d;
   });
-  return { decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
+  return { nowMs: plan.nowMs, decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
 }
 
 /** The key of a raw manifest, for offers that fail the schema. */

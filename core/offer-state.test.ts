@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCatalog } from './catalog-plan.js';
 import { parseServiceOffer } from './offer-rules.js';
-import { nextTransitionMs, offerStateAt } from './offer-state.js';
+import { offerStateAt, snapshotVerdict } from './offer-state.js';
 import type { SnapshotOffer } from './snapshot.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -27,7 +27,7 @@ describe('offerStateAt', () => {
   it('drains out by the caller\'s clock, with no new snapshot', () => {
     const draining = entry({ drainAt: '2026-06-01T12:00:00Z', drainGracePeriod: '30m' });
     const endsAt = Date.parse('2026-06-01T12:30:00Z');
-    expect(draining.phase).toBe('draining');
+    expect(draining.drainEndsAt).toBe('2026-06-01T12:30:00Z');
     expect(offerStateAt(draining, endsAt - 1)).toBe('draining');
     expect(offerStateAt(draining, endsAt)).toBe('drained');
   });
@@ -44,16 +44,16 @@ describe('offerStateAt', () => {
   });
 });
 
-describe('nextTransitionMs', () => {
-  it('is the earliest drain end after now', () => {
-    const offers = [
-      entry(),
-      entry({ drainAt: '2026-06-01T12:00:00Z', drainGracePeriod: '2h' }),
-      entry({ drainAt: '2026-06-01T12:00:00Z', drainGracePeriod: '10m' }),
-      entry({ drainAt: '2026-06-01T11:00:00Z', drainGracePeriod: '5m' }),
-    ];
-    expect(nextTransitionMs(offers, NOW)).toBe(Date.parse('2026-06-01T12:10:00Z'));
-    expect(nextTransitionMs(offers, Date.parse('2026-06-01T12:10:00Z'))).toBe(Date.parse('2026-06-01T14:00:00Z'));
-    expect(nextTransitionMs([entry()], NOW)).toBeUndefined();
+describe('snapshotVerdict', () => {
+  it('judges an entry from what it carries, its drain by the caller\'s clock', () => {
+    const draining = entry({ drainAt: '2026-06-01T12:00:00Z', drainGracePeriod: '10m' });
+    const endsAt = Date.parse('2026-06-01T12:10:00Z');
+    expect(snapshotVerdict(draining, NOW)).toEqual({ published: true, phase: 'draining', route: { wanted: true }, nextTransitionMs: endsAt });
+    expect(snapshotVerdict(draining, endsAt)).toMatchObject({ published: false, reason: 'Drained', nextTransitionMs: undefined });
+    expect(snapshotVerdict(entry({}, false), NOW)).toMatchObject({ published: false, reason: 'UpstreamUnhealthy' });
+  });
+
+  it('throws a named error for a drainEndsAt that is not a calendar time', () => {
+    expect(() => snapshotVerdict({ ...entry(), drainEndsAt: '2026-02-30T00:00:00Z' }, NOW)).toThrow(expect.objectContaining({ reason: 'invalid_time' }));
   });
 });

@@ -1,6 +1,5 @@
-import { drainPhase } from './drain.js';
 import { parseRfc3339 } from './time.js';
-import { isPublished } from './published.js';
+import { publicationVerdict, type PublicationFacts, type PublicationVerdict } from './published.js';
 import type { SnapshotOffer } from './snapshot.js';
 
 /**
@@ -16,33 +15,25 @@ export function drainEndsAtMs(offer: Pick<SnapshotOffer, 'drainEndsAt'>): number
   return offer.drainEndsAt === undefined ? undefined : parseRfc3339(offer.drainEndsAt);
 }
 
-export function offerStateAt(offer: SnapshotOffer, nowMs: number): OfferState {
+/** The facts a snapshot entry carries. It is valid: the agent leaves invalid and path-conflicting offers out. */
+export function snapshotFacts(offer: Pick<SnapshotOffer, 'upstreamHealthy' | 'requirement' | 'routeReady' | 'drainEndsAt'>): PublicationFacts {
   const endsAt = drainEndsAtMs(offer);
-  const phase = drainPhase(endsAt, nowMs);
-  if (phase === 'drained') return 'drained';
-  const published = isPublished(
-    {
-      valid: true, // it is in the snapshot: the agent validated it and it owns its path
-      upstreamHealthy: offer.upstreamHealthy,
-      paymentResolved: offer.requirement !== undefined,
-      routeReady: offer.routeReady,
-      ...(endsAt !== undefined ? { drainEndsAtMs: endsAt } : {}),
-    },
-    nowMs,
-  );
-  if (!published) return 'unavailable';
-  return phase;
+  return {
+    upstreamHealthy: offer.upstreamHealthy,
+    paymentResolved: offer.requirement !== undefined,
+    routeReady: offer.routeReady,
+    ...(endsAt !== undefined ? { drainEndsAtMs: endsAt } : {}),
+  };
 }
 
-/**
- * The next instant after `nowMs` at which any offer changes phase, or undefined. Caches keyed on
- * the catalog must be rebuilt at that instant; `Cache-Control` must not reach past it.
- */
-export function nextTransitionMs(offers: readonly SnapshotOffer[], nowMs: number): number | undefined {
-  let next: number | undefined;
-  for (const offer of offers) {
-    const endsAt = drainEndsAtMs(offer);
-    if (endsAt !== undefined && endsAt > nowMs && (next === undefined || endsAt < next)) next = endsAt;
-  }
-  return next;
+/** The publication verdict on a snapshot entry at `nowMs` (core `publicationVerdict`). */
+export function snapshotVerdict(offer: SnapshotOffer, nowMs: number): PublicationVerdict {
+  return publicationVerdict(snapshotFacts(offer), nowMs);
+}
+
+/** A drained offer answers 410 whatever else fails (its path stays known); otherwise published or 503. */
+export function offerStateAt(offer: SnapshotOffer, nowMs: number): OfferState {
+  const verdict = snapshotVerdict(offer, nowMs);
+  if (verdict.phase === 'drained') return 'drained';
+  return verdict.published ? verdict.phase : 'unavailable';
 }

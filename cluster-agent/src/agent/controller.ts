@@ -8,7 +8,7 @@ import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import { CatalogPlanner } from './planner.js';
 import type { Acknowledgement, Pusher } from './pusher.js';
-import { reconcileOffer, routeWanted, sameStatus } from './reconcile.js';
+import { reconcileOffer, sameStatus } from './reconcile.js';
 import { routeName, type RouteManager } from './routes.js';
 import type { StatusWriter } from './status-writer.js';
 import { WorkQueue } from './work-queue.js';
@@ -174,7 +174,7 @@ export class Controller {
    */
   private routesUnknown(decisions: ReadonlyMap<string, OfferDecision>): boolean {
     if (!this.options.cluster?.routes) return false;
-    for (const d of decisions.values()) if (routeWanted(d) && !this.routeState.has(d.key)) return true;
+    for (const d of decisions.values()) if (d.verdict.route.wanted && !this.routeState.has(d.key)) return true;
     return false;
   }
 
@@ -221,9 +221,9 @@ export class Controller {
     const record = this.options.source.get(key);
     const cluster = this.options.cluster;
     if (!cluster) {
-      // dir: source: the snapshot is the only output; look again when a drain ends.
-      const endsAt = decision?.phase === 'draining' ? decision.schedule?.drainEndsAtMs : undefined;
-      if (endsAt !== undefined) this.queue.addAfter(key, endsAt + 1000 - nowMs);
+      // dir: source: the snapshot is the only output; look again when the verdict next changes (a drain ends).
+      const transitionMs = decision?.verdict.nextTransitionMs;
+      if (transitionMs !== undefined) this.queue.addAfter(key, transitionMs + 1000 - nowMs);
       return;
     }
     if (!record?.object) return this.forget(key);

@@ -74,18 +74,18 @@ describe('CatalogPlanner', () => {
     f.planner.invalidate();
     const replanned = f.planner.plan(T0);
     expect(replanned).toMatchObject({ fresh: true, changed: ['llm/a'] });
-    expect(replanned.decisions.get('llm/a')?.published).toBe(false);
+    expect(replanned.decisions.get('llm/a')?.verdict).toMatchObject({ published: false, reason: 'UpstreamUnhealthy' });
     expect(f.syncs()).toBe(1);
   });
 
   it('a drain deadline passing plans again (the offer is drained), and a removed offer leaves the plan', () => {
     const drainAt = formatRfc3339(T0);
     const f = fixture([record('a', { drainAt, drainGracePeriod: '10s' }), record('b')]);
-    expect(f.planner.plan(T0).decisions.get('llm/a')?.phase).toBe('draining');
+    expect(f.planner.plan(T0).decisions.get('llm/a')?.verdict.phase).toBe('draining');
     expect(f.planner.plan(T0 + 9_000).fresh).toBe(false);
     const drained = f.planner.plan(T0 + 10_000);
     expect(drained).toMatchObject({ fresh: true, changed: ['llm/a'] });
-    expect(drained.decisions.get('llm/a')?.phase).toBe('drained');
+    expect(drained.decisions.get('llm/a')?.verdict.phase).toBe('drained');
     f.records.splice(1, 1);
     const removed = f.planner.plan(T0 + 11_000);
     expect(removed.fresh).toBe(true);
@@ -108,9 +108,9 @@ describe('CatalogPlanner', () => {
     const f = fixture([forcedRecord('a', { drainAt: '9999-12-31T23:00:00Z' }, 'a.yaml'), record('b', {}, 'b.yaml')], log);
     const plan = f.planner.plan(T0);
     expect(plan.offers.map((o) => o.key)).toEqual(['llm/b']);
-    expect(plan.decisions.get('llm/b')?.published).toBe(true);
+    expect(plan.decisions.get('llm/b')?.verdict.published).toBe(true);
     const a = plan.decisions.get('llm/a');
-    expect(a).toMatchObject({ published: false, invalid: 'the snapshot cannot carry this offer: ✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt' });
+    expect(a).toMatchObject({ verdict: { published: false, reason: 'InvalidSpec' }, invalid: 'the snapshot cannot carry this offer: ✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt' });
     expect(a?.entry).toBeUndefined();
     expect(warnings(lines)).toEqual(['snapshot cannot carry llm/a (file a.yaml): ✖ must be RFC 3339 UTC to the second\n  → at drainEndsAt']);
   });
@@ -152,8 +152,16 @@ describe('CatalogPlanner', () => {
     expect(warnings(lines.slice(said)).slice(1)).toEqual(['llm/z (file z.yaml) is not published: its path /services/a is owned by llm/a, the older offer']);
   });
 
+  it('says why an unpriced offer is left out even while its upstream is down (its own fault, whatever the health)', () => {
+    const { log, lines } = memoryLogger();
+    const f = fixture([record('free', { payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.0000001' } } }, 'free.yaml')], log);
+    f.health.set('llm/free', { healthy: false, message: 'refused' });
+    expect(f.planner.plan(T0).decisions.get('llm/free')?.verdict).toMatchObject({ published: false, reason: 'UpstreamUnhealthy', route: { wanted: false, reason: 'PaymentUnresolved' } });
+    expect(warnings(lines)).toEqual(['llm/free (file free.yaml) is not published: price 0.0000001 (perRequest) rounds to 0 atomic units at 6 decimals']);
+  });
+
   it('logs nothing without a logger (the option is optional)', () => {
     const f = fixture([record('free', { payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.0000001' } } })]);
-    expect(f.planner.plan(T0).decisions.get('llm/free')?.published).toBe(false);
+    expect(f.planner.plan(T0).decisions.get('llm/free')?.verdict).toMatchObject({ published: false, reason: 'PaymentUnresolved' });
   });
 });

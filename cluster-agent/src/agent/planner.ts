@@ -10,8 +10,9 @@ import type { Logger } from './log.js';
  * across offers, so one offer's decision can depend on another's and planning stays whole-catalog;
  * but it runs again only when an input changed: a source record's parsed offer (compared by
  * identity: the sources keep an unchanged offer's object) or deletion, a health result or a route
- * (`invalidate`), or a drain deadline passed. At 10,000 offers a plan costs a few hundred ms and
- * allocates a copy of every decision and snapshot entry, so status-only events must not trigger it.
+ * (`invalidate`), or some offer's verdict reached its next transition (a drain ended). At 10,000
+ * offers a plan costs a few hundred ms and allocates a copy of every decision and snapshot entry,
+ * so status-only events must not trigger it.
  *
  * A new entry the snapshot schema refuses leaves its offer out (one offer must never stop the
  * catalog), and why an offer is left out or unpriced is logged once per reason (`log`).
@@ -48,25 +49,33 @@ function sameFacts(before: OfferDecision, after: OfferDecision): boolean {
     before.observation.upstreamHealthy === after.observation.upstreamHealthy &&
     before.observation.routePublished === after.observation.routePublished &&
     before.pathConflictWith === after.pathConflictWith &&
-    before.phase === after.phase
+    before.verdict.phase === after.verdict.phase
   );
 }
 
 /**
  * Why the offer itself keeps it from being published, as a log line naming it and its file; undefined
- * when nothing in the offer does (health, the route and the drain phase are not its fault).
+ * when nothing in the offer does. The verdict's route reason names the offer's own fault whatever its
+ * health (its own faults take the route down); health, the route and a drain are not its fault.
  */
 function leftOutBecause(d: OfferDecision, file: string | undefined): { msg: string; fields: Record<string, unknown> } | undefined {
+  const route = d.verdict.route;
+  if (route.wanted) return undefined;
   const where = file === undefined ? '' : ` (file ${file})`;
-  const fields = (reason: string, problem: string) => ({ offer: d.key, ...(file === undefined ? {} : { file }), reason, problem });
-  if (d.uncarried !== undefined) return { msg: `snapshot cannot carry ${d.key}${where}: ${d.uncarried}`, fields: fields('SnapshotRefused', d.uncarried) };
-  if (d.invalid !== undefined) return { msg: `invalid ServiceOffer ${d.key}${where}: ${d.invalid}`, fields: fields('InvalidSpec', d.invalid) };
-  if (d.pathConflictWith !== undefined && d.offer) {
-    const problem = `its path ${offerPath(d.offer)} is owned by ${d.pathConflictWith}, the older offer`;
-    return { msg: `${d.key}${where} is not published: ${problem}`, fields: fields('PathConflict', problem) };
+  const said = (msg: string, reason: string, problem: string) => ({ msg, fields: { offer: d.key, ...(file === undefined ? {} : { file }), reason, problem } });
+  switch (route.reason) {
+    case 'InvalidSpec':
+      if (d.uncarried !== undefined) return said(`snapshot cannot carry ${d.key}${where}: ${d.uncarried}`, 'SnapshotRefused', d.uncarried);
+      return said(`invalid ServiceOffer ${d.key}${where}: ${d.invalid ?? ''}`, 'InvalidSpec', d.invalid ?? '');
+    case 'PathConflict': {
+      const problem = `its path ${d.offer ? offerPath(d.offer) : ''} is owned by ${d.pathConflictWith ?? ''}, the older offer`;
+      return said(`${d.key}${where} is not published: ${problem}`, 'PathConflict', problem);
+    }
+    case 'PaymentUnresolved':
+      return d.payment && !d.payment.ok ? said(`${d.key}${where} is not published: ${d.payment.message}`, d.payment.reason, d.payment.message) : undefined;
+    case 'Drained':
+      return undefined;
   }
-  if (d.payment && !d.payment.ok) return { msg: `${d.key}${where} is not published: ${d.payment.message}`, fields: fields(d.payment.reason, d.payment.message) };
-  return undefined;
 }
 
 /** Whether a decision changed in anything the status, the route or the snapshot shows. */
@@ -74,16 +83,16 @@ function decisionChanged(before: OfferDecision, after: OfferDecision): boolean {
   return (
     before.invalid !== after.invalid ||
     before.pathConflictWith !== after.pathConflictWith ||
-    before.published !== after.published ||
-    before.phase !== after.phase ||
+    before.verdict.published !== after.verdict.published ||
+    before.verdict.phase !== after.verdict.phase ||
     !jsonEqual(before.entry, after.entry)
   );
 }
 
 /** The decision, or when the snapshot schema refuses its new entry, the decision leaving it out. */
-function carried(d: OfferDecision): OfferDecision {
+function carried(d: OfferDecision, nowMs: number): OfferDecision {
   const problem = d.entry && snapshotEntryProblem(d.entry);
-  return problem ? uncarriedDecision(d, problem) : d;
+  return problem ? uncarriedDecision(d, problem, nowMs) : d;
 }
 
 export class CatalogPlanner {
@@ -92,7 +101,7 @@ export class CatalogPlanner {
   /** The live inputs the current plan was made from, by key. */
   private inputs = new Map<string, PlanInput>();
   private stale = true;
-  /** The next drain deadline after the plan's clock: phases change then. */
+  /** The earliest verdict transition after the plan's clock: decisions change then. */
   private expiresAtMs = Number.POSITIVE_INFINITY;
   /** The last line logged per offer on why it is left out: said again only when it changes. */
   private said = new Map<string, string>();
@@ -132,14 +141,14 @@ export class CatalogPlanner {
       // An unchanged decision keeps its object (and snapshot entry): later comparisons (pusher,
       // acknowledgement, this one) are identity checks, and only changed entries are new memory.
       const reuse = before !== undefined && this.inputs.get(planned.key) === inputs.get(planned.key) && sameFacts(before, planned);
-      const d = reuse ? before : carried(planned);
+      const d = reuse ? before : carried(planned, nowMs);
       if (!reuse) this.sayWhyLeftOut(d, inputs.get(d.key)?.file);
       decisions.set(d.key, d);
       if (d.entry) offers.push(d.entry);
       if (!reuse && (before === undefined || decisionChanged(before, d))) changed.push(d.key);
       if (d.offer !== undefined && prober.get(d.key) === undefined) unprobed = true;
-      const endsAt = d.schedule?.drainEndsAtMs;
-      if (endsAt !== undefined && endsAt > nowMs && endsAt < expiresAtMs) expiresAtMs = endsAt;
+      const transitionMs = d.verdict.nextTransitionMs;
+      if (transitionMs !== undefined && transitionMs < expiresAtMs) expiresAtMs = transitionMs;
     }
     for (const key of this.said.keys()) if (!decisions.has(key)) this.said.delete(key);
     this.decisions = decisions;

@@ -127,6 +127,30 @@ describe('reconcileOffer', () => {
     expect(out.requeueAfterMs).toBeUndefined();
   });
 
+  it('a drained offer whose upstream is down: the gate names the first failing rule (health), the route names the drain', () => {
+    const spec = { drainAt: '2026-11-23T09:00:00Z', drainGracePeriod: '0s' };
+    const out = reconcileOffer(input(decide([manifest('qwen', spec)], 'llm/qwen', { healthy: false, route: false }), { health: { healthy: false, message: 'refused' } }));
+    expect(condition(out.status, 'PaymentGateReady')).toMatchObject({ status: 'False', reason: 'UpstreamUnhealthy' });
+    expect(condition(out.status, 'RoutePublished')).toMatchObject({ status: 'False', reason: 'Drained', message: 'no HTTPRoute: the drain ended at 2026-11-23T09:00:00Z' });
+    expect(condition(out.status, 'Draining')).toMatchObject({ status: 'False', reason: 'Drained' });
+    expect(out.route).toBe('absent');
+  });
+
+  it('an unhealthy offer that is also unpriced: the gate names the upstream (SPEC order), the missing route names the price', () => {
+    const payment = { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.0000001' } };
+    const out = reconcileOffer(input(decide([manifest('qwen', { payment })], 'llm/qwen', { healthy: false, route: false }), { health: { healthy: false, message: 'refused' } }));
+    expect(condition(out.status, 'PaymentGateReady')).toMatchObject({ status: 'False', reason: 'UpstreamUnhealthy' });
+    expect(condition(out.status, 'RoutePublished')).toMatchObject({ status: 'False', reason: 'PaymentUnresolved' });
+    expect(out.route).toBe('absent');
+  });
+
+  it('a healthy, payable offer whose route is not up yet wants it and waits for it', () => {
+    const out = reconcileOffer(input(decide([manifest('qwen')], 'llm/qwen', { route: false })));
+    expect(condition(out.status, 'RoutePublished')).toMatchObject({ status: 'False', reason: 'RoutePending' });
+    expect(condition(out.status, 'PaymentGateReady')).toMatchObject({ status: 'False', reason: 'RouteNotReady' });
+    expect(out.route).toBe('present');
+  });
+
   it('removing drainAt re-activates the offer', () => {
     const drained = reconcileOffer(input(decide([manifest('qwen', { drainAt: '2026-11-23T09:00:00Z', drainGracePeriod: '0s' })], 'llm/qwen', { route: false })));
     const back = reconcileOffer(input(decide([manifest('qwen')], 'llm/qwen'), { previous: drained.status, nowMs: T0 + 2000 }));

@@ -1,4 +1,4 @@
-import { formatRfc3339, offerPath, type OfferDecision, type ServiceOffer } from '../../../core/index.js';
+import { formatRfc3339, offerPath, type OfferDecision, type ServiceOffer, type UnpublishedReason } from '../../../core/index.js';
 import type { z } from 'zod';
 import type { ServiceOfferStatus } from '../../../core/offer.js';
 import { readyCondition, stampConditions, type DesiredCondition } from './conditions.js';
@@ -43,7 +43,7 @@ export interface ReconcileOutcome {
   readonly requeueAfterMs?: number;
 }
 
-/** Re-look one second after the drain ends so `Draining` flips to `False/Drained` (SPEC §3). */
+/** Re-look one second after the verdict's next transition (the drain's end) so `Draining` flips to `False/Drained` (SPEC §3). */
 export const DRAIN_REQUEUE_SLACK_MS = 1000;
 
 const INVALID = 'InvalidSpec';
@@ -54,28 +54,36 @@ function upstreamCondition(d: OfferDecision, health: HealthObservation | undefin
   return { type: 'UpstreamHealthy', status: health.healthy ? 'True' : 'False', reason: health.healthy ? 'Healthy' : 'Unhealthy', message: health.message };
 }
 
-/** Why a valid offer is not published, first failing rule of `isPublished` first. */
-function unpublishedReason(d: OfferDecision): { reason: string; message: string } {
-  if (d.invalid !== undefined) return { reason: INVALID, message: d.invalid };
-  if (d.pathConflictWith) return { reason: 'PathConflict', message: `the path is owned by ${d.pathConflictWith}` };
-  if (d.payment && !d.payment.ok) return { reason: 'PaymentUnresolved', message: d.payment.message };
-  if (d.phase === 'drained') return { reason: 'Drained', message: `the drain ended at ${d.schedule?.drainEndsAt ?? 'an earlier time'}` };
-  if (!d.observation.upstreamHealthy) return { reason: 'UpstreamUnhealthy', message: 'the upstream is not healthy' };
-  return { reason: 'RouteNotReady', message: 'the HTTPRoute is not published yet' };
+/** The words of the status for the verdict's reason (core `publicationVerdict` picks it, in SPEC rule order). */
+function reasonMessage(d: OfferDecision, reason: UnpublishedReason): string {
+  switch (reason) {
+    case 'InvalidSpec':
+      return d.invalid ?? 'the offer is invalid';
+    case 'PathConflict':
+      return `the path is owned by ${d.pathConflictWith ?? 'an older offer'}`;
+    case 'UpstreamUnhealthy':
+      return 'the upstream is not healthy';
+    case 'PaymentUnresolved':
+      return d.payment && !d.payment.ok ? d.payment.message : 'the payment does not resolve';
+    case 'RouteNotReady':
+      return 'the HTTPRoute is not published yet';
+    case 'Drained':
+      return `the drain ended at ${d.schedule?.drainEndsAt ?? 'an earlier time'}`;
+  }
 }
 
 function routeCondition(d: OfferDecision, input: ReconcileInput, path: string | undefined): DesiredCondition {
   const type = 'RoutePublished';
   if (!input.routeManagement) return { type, status: 'True', reason: 'RouteManagementDisabled', message: 'route management is off; the route is managed elsewhere' };
   if (d.observation.routePublished) return { type, status: 'True', reason: 'RoutePublished', message: `HTTPRoute ${input.routeName} routes ${path ?? ''}` };
-  if (routeWanted(d)) return { type, status: 'False', reason: 'RoutePending', message: `creating HTTPRoute ${input.routeName}` };
-  const why = unpublishedReason(d);
-  return { type, status: 'False', reason: why.reason, message: `no HTTPRoute: ${why.message}` };
+  const route = d.verdict.route;
+  if (route.wanted) return { type, status: 'False', reason: 'RoutePending', message: `creating HTTPRoute ${input.routeName}` };
+  return { type, status: 'False', reason: route.reason, message: `no HTTPRoute: ${reasonMessage(d, route.reason)}` };
 }
 
 function gateCondition(d: OfferDecision, acknowledgedSequence: number | undefined): DesiredCondition {
   const type = 'PaymentGateReady';
-  if (!d.published) return { type, status: 'False', ...unpublishedReason(d) };
+  if (!d.verdict.published) return { type, status: 'False', reason: d.verdict.reason, message: reasonMessage(d, d.verdict.reason) };
   if (acknowledgedSequence === undefined) {
     return { type, status: 'False', reason: 'AwaitingAcknowledgement', message: 'waiting for the edge to acknowledge a snapshot with this offer' };
   }
@@ -92,14 +100,9 @@ function pathCondition(d: OfferDecision, path: string | undefined): DesiredCondi
 function drainingCondition(d: OfferDecision): DesiredCondition {
   const type = 'Draining';
   if (d.invalid !== undefined) return { type, status: 'Unknown', reason: INVALID, message: 'not evaluated: the offer is invalid' };
-  if (d.phase === 'draining') return { type, status: 'True', reason: 'Draining', message: `Drain ends at ${d.schedule?.drainEndsAt ?? ''}` };
-  if (d.phase === 'drained') return { type, status: 'False', reason: 'Drained', message: `Drain ended at ${d.schedule?.drainEndsAt ?? ''}` };
+  if (d.verdict.phase === 'draining') return { type, status: 'True', reason: 'Draining', message: `Drain ends at ${d.schedule?.drainEndsAt ?? ''}` };
+  if (d.verdict.phase === 'drained') return { type, status: 'False', reason: 'Drained', message: `Drain ended at ${d.schedule?.drainEndsAt ?? ''}` };
   return { type, status: 'False', reason: 'Active', message: 'the offer is not draining' };
-}
-
-/** The route exists while the offer could be served: valid, owns its path, chargeable, not drained. */
-export function routeWanted(d: OfferDecision): boolean {
-  return d.invalid === undefined && !d.pathConflictWith && d.payment?.ok === true && d.phase !== 'drained';
 }
 
 function desiredConditions(input: ReconcileInput, path: string | undefined): DesiredCondition[] {
@@ -144,11 +147,11 @@ export function reconcileOffer(input: ReconcileInput): ReconcileOutcome {
     ...(d.schedule ? { drainEndsAt: d.schedule.drainEndsAt } : {}),
     ...(path && input.publicBaseUrl ? { endpoint: `${input.publicBaseUrl}${path}` } : {}),
   };
-  const drainEndsAtMs = d.phase === 'draining' ? d.schedule?.drainEndsAtMs : undefined;
+  const transitionMs = d.verdict.nextTransitionMs;
   return {
     status,
     statusChanged: !sameStatus(input.previous, status),
-    route: routeWanted(d) ? 'present' : 'absent',
-    ...(drainEndsAtMs !== undefined ? { requeueAfterMs: Math.max(0, drainEndsAtMs + DRAIN_REQUEUE_SLACK_MS - input.nowMs) } : {}),
+    route: d.verdict.route.wanted ? 'present' : 'absent',
+    ...(transitionMs !== undefined ? { requeueAfterMs: Math.max(0, transitionMs + DRAIN_REQUEUE_SLACK_MS - input.nowMs) } : {}),
   };
 }

@@ -68,10 +68,10 @@ describe('publishOnce against the real edge', () => {
     expect(result.previousSequence).toBe(0);
     expect(result.signer).toBe(signerAddress(TEST_KEYS.signer));
     const byKey = new Map(result.plan.decisions.map((d) => [d.key, d]));
-    expect(byKey.get('shop/alpha')?.published).toBe(true);
-    expect(byKey.get('shop/beta')?.published).toBe(false);
+    expect(byKey.get('shop/alpha')?.verdict.published).toBe(true);
+    expect(byKey.get('shop/beta')?.verdict).toMatchObject({ published: false, reason: 'UpstreamUnhealthy' });
     expect(result.probes.get('shop/beta')?.healthy).toBe(false);
-    expect(byKey.get('shop/gamma')).toMatchObject({ published: true, phase: 'draining' });
+    expect(byKey.get('shop/gamma')?.verdict).toMatchObject({ published: true, phase: 'draining' });
     expect(byKey.get('default/file:broken.yaml')?.invalid).toMatch(/cannot parse broken\.yaml/);
 
     expect(await status()).toMatchObject({ sequence: result.sequence, audience: TEST_PUBLIC_BASE_URL, offers: 3 });
@@ -106,7 +106,7 @@ describe('publishOnce against the real edge', () => {
   it('assume-healthy publishes an offer whose upstream is down, without probing', async () => {
     const result = await publishOnce(params({ assumeHealthy: true, now: () => Date.now() + 120_000 }));
     expect(result.probes.size).toBe(0);
-    expect(result.plan.decisions.find((d) => d.key === 'shop/beta')?.published).toBe(true);
+    expect(result.plan.decisions.find((d) => d.key === 'shop/beta')?.verdict.published).toBe(true);
   });
 
   it('a wrong --audience is refused by the edge with its error, and changes nothing', async () => {

@@ -74,11 +74,12 @@ export function formatPublishReport(result: PublishResult): string {
     if (d.payment && !d.payment.ok) return `  unpriced     ${d.key}${where}: ${d.payment.message}`;
     const probe = result.probes.get(d.key);
     if (!d.observation.upstreamHealthy) return `  unhealthy    ${d.key}${where}: ${probe?.detail ?? 'upstream not healthy'}${probe?.url ? ` [${probe.url}]` : ''}`;
-    const state = d.published ? (d.phase === 'draining' ? 'draining' : 'published') : d.phase;
-    const drain = d.schedule && d.phase !== 'active' ? ` until ${d.schedule.drainEndsAt}` : '';
+    const { published, phase } = d.verdict;
+    const state = published ? (phase === 'draining' ? 'draining' : 'published') : phase;
+    const drain = d.schedule && phase !== 'active' ? ` until ${d.schedule.drainEndsAt}` : '';
     return `  ${state.padEnd(12)} ${d.key} ${d.entry?.path ?? ''} ${d.entry?.price.display ?? ''}${drain}`;
   });
-  const published = result.plan.decisions.filter((d) => d.published).length;
+  const published = result.plan.decisions.filter((d) => d.verdict.published).length;
   return [
     `offers (${published} of ${result.plan.decisions.length} published):`,
     ...lines,
@@ -90,8 +91,8 @@ export function formatPublishReport(result: PublishResult): string {
 function resultJson(result: PublishResult): string {
   const offers = result.plan.decisions.map((d) => ({
     key: d.key,
-    published: d.published,
-    phase: d.phase,
+    published: d.verdict.published,
+    phase: d.verdict.phase,
     ...(d.invalid ? { invalid: d.invalid } : {}),
     ...(result.sources.has(d.key) ? { file: result.sources.get(d.key) } : {}),
   }));
