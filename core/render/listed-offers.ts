@@ -1,4 +1,4 @@
-import { offerStateAt } from '../offer-state.js';
+import { snapshotVerdict } from '../offer-state.js';
 import type { PaymentRequirement } from '../requirement.js';
 import type { CatalogSnapshot, SnapshotOffer } from '../snapshot.js';
 
@@ -8,9 +8,10 @@ import type { CatalogSnapshot, SnapshotOffer } from '../snapshot.js';
  */
 export interface ListedOffer {
   readonly offer: SnapshotOffer;
-  readonly state: 'active' | 'draining';
   /** Always present for a published offer; narrowed here so renderers need no re-check. */
   readonly requirement: PaymentRequirement;
+  /** The deadline a document advertises: present iff the offer is draining (absent when active). */
+  readonly drainEndsAt?: string;
 }
 
 function compareText(a: string, b: string): number {
@@ -24,10 +25,10 @@ export function byNamespaceThenName(a: SnapshotOffer, b: SnapshotOffer): number 
 export function listedOffers(snapshot: Pick<CatalogSnapshot, 'offers'>, nowMs: number): ListedOffer[] {
   const listed: ListedOffer[] = [];
   for (const offer of [...snapshot.offers].sort(byNamespaceThenName)) {
-    const state = offerStateAt(offer, nowMs);
-    if ((state === 'active' || state === 'draining') && offer.requirement) {
-      listed.push({ offer, state, requirement: offer.requirement });
-    }
+    const verdict = snapshotVerdict(offer, nowMs);
+    if (!verdict.published || !offer.requirement) continue;
+    const draining = verdict.phase === 'draining' && offer.drainEndsAt !== undefined;
+    listed.push({ offer, requirement: offer.requirement, ...(draining ? { drainEndsAt: offer.drainEndsAt } : {}) });
   }
   return listed;
 }

@@ -51,8 +51,7 @@ export function agentCard(params: { snapshot: Pick<CatalogSnapshot, 'identity' |
 }
 
 function drainKeys(listed: ListedOffer): Record<string, string | boolean> {
-  const endsAt = listed.offer.drainEndsAt;
-  return listed.state === 'draining' && endsAt !== undefined ? { available: false, drainEndsAt: endsAt } : {};
+  return listed.drainEndsAt !== undefined ? { available: false, drainEndsAt: listed.drainEndsAt } : {};
 }
 
 function offerServices(listed: RegisteredOffer, baseUrl: string): RegistrationServiceEntry[] {

@@ -78,7 +78,7 @@ function serviceEntry(listed: ListedOffer, baseUrl: string): ServiceEntry {
     description: offer.description,
     ...(offer.skills?.length ? { skills: [...offer.skills] } : {}),
     // The only key a drain adds; consumers detect a drain by its presence.
-    ...(listed.state === 'draining' && offer.drainEndsAt !== undefined ? { drainEndsAt: offer.drainEndsAt } : {}),
+    ...(listed.drainEndsAt !== undefined ? { drainEndsAt: listed.drainEndsAt } : {}),
   };
 }
 

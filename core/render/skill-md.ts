@@ -37,7 +37,7 @@ export function codeSpan(text: string): string {
 }
 
 function statusCell(listed: ListedOffer): string {
-  return listed.state === 'draining' && listed.offer.drainEndsAt !== undefined ? `draining · ends \`${listed.offer.drainEndsAt}\`` : '—';
+  return listed.drainEndsAt !== undefined ? `draining · ends \`${listed.drainEndsAt}\`` : '—';
 }
 
 function tableRow(listed: ListedOffer, baseUrl: string): string {
@@ -63,7 +63,7 @@ function detailBlock(listed: ListedOffer, baseUrl: string): string {
     `- **Price**: ${escapeInline(offer.price.display)} (${codeSpan(requirement.amount)} atomic units per request)`,
     `- **Pay To**: ${codeSpan(requirement.payTo)}`,
     `- **Network**: ${escapeInline(offer.network)} (${codeSpan(requirement.network)})`,
-    ...(listed.state === 'draining' && offer.drainEndsAt !== undefined ? [`- **Drain ends at**: \`${offer.drainEndsAt}\``] : []),
+    ...(listed.drainEndsAt !== undefined ? [`- **Drain ends at**: \`${listed.drainEndsAt}\``] : []),
     `- **Description**: ${escapeInline(offer.description)}`,
   ];
   return [`### ${escapeInline(offer.name)}`, '', ...bullets].join('\n');

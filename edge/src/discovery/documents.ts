@@ -1,12 +1,13 @@
-import { drainEndsAtMs, type CatalogSnapshot } from '../../../core/index.js';
+import { clockTransitions, snapshotFacts, type CatalogSnapshot } from '../../../core/index.js';
 import { renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
 import { renderSkillMarkdown } from '../../../core/render/skill-md.js';
 import type { CatalogView } from '../catalog/view.js';
 
 /**
- * The discovery documents as this isolate serves them: each rendered once per (snapshot, drain
- * epoch) into the view's memo, with its strong ETag computed once from the exact bytes.
+ * The discovery documents as this isolate serves them: each rendered once per (snapshot, clock
+ * epoch) into the view's memo, with its strong ETag computed once from the exact bytes. An epoch
+ * runs between two instants at which some offer's publication verdict changes by the clock alone.
  */
 
 export const JSON_TYPE = 'application/json';
@@ -43,25 +44,22 @@ async function withEtag(body: string, contentType: string): Promise<RenderedDocu
   return { body, contentType, etag: await strongEtag(body) };
 }
 
-/** Distinct drain deadlines of the snapshot, ascending; sorted once per view. */
-function drainDeadlines(view: CatalogView): readonly number[] {
-  return view.memo('discovery:deadlines', () => {
-    const deadlines = new Set<number>();
-    for (const offer of view.snapshot.offers) {
-      const endsAt = drainEndsAtMs(offer);
-      if (endsAt !== undefined) deadlines.add(endsAt);
-    }
-    return [...deadlines].sort((a, b) => a - b);
+/** Distinct instants at which any offer's verdict changes by the clock (core `clockTransitions`), ascending; once per view. */
+function catalogTransitions(view: CatalogView): readonly number[] {
+  return view.memo('discovery:transitions', () => {
+    const transitions = new Set<number>();
+    for (const offer of view.snapshot.offers) for (const at of clockTransitions(snapshotFacts(offer))) transitions.add(at);
+    return [...transitions].sort((a, b) => a - b);
   });
 }
 
-/** Index of the first deadline after `nowMs` (binary search): it names the drain epoch. */
-function epochAt(deadlines: readonly number[], nowMs: number): number {
+/** Index of the first transition after `nowMs` (binary search): it names the clock epoch. */
+function epochAt(transitions: readonly number[], nowMs: number): number {
   let low = 0;
-  let high = deadlines.length;
+  let high = transitions.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if ((deadlines[mid] ?? Infinity) <= nowMs) low = mid + 1;
+    if ((transitions[mid] ?? Infinity) <= nowMs) low = mid + 1;
     else high = mid;
   }
   return low;
@@ -69,7 +67,7 @@ function epochAt(deadlines: readonly number[], nowMs: number): number {
 
 export interface ServedDocument {
   readonly document: RenderedDocument;
-  /** The next drain deadline after now, when any: responses must not stay fresh past it. */
+  /** The next instant after now at which any offer's verdict changes, when any: responses must not stay fresh past it. */
   readonly nextTransitionMs: number | undefined;
 }
 
@@ -79,11 +77,11 @@ interface DocumentSlot {
   document: Promise<RenderedDocument> | undefined;
 }
 
-/** The document for `path` at `nowMs`; a passing deadline starts a new epoch, hence a fresh render. */
+/** The document for `path` at `nowMs`; a passing transition starts a new epoch, hence a fresh render. */
 export async function catalogDocument(params: { view: CatalogView; path: CatalogDocumentPath; baseUrl: string; nowMs: number }): Promise<ServedDocument> {
   const { view, path, baseUrl, nowMs } = params;
-  const deadlines = drainDeadlines(view);
-  const epoch = epochAt(deadlines, nowMs);
+  const transitions = catalogTransitions(view);
+  const epoch = epochAt(transitions, nowMs);
   const slot = view.memo<DocumentSlot>(`discovery:${path}`, () => ({ key: '', document: undefined }));
   const key = `${baseUrl} ${epoch}`;
   if (slot.key !== key || slot.document === undefined) {
@@ -91,7 +89,7 @@ export async function catalogDocument(params: { view: CatalogView; path: Catalog
     slot.document = withEtag(spec.render({ snapshot: view.snapshot, baseUrl, nowMs }), spec.contentType);
     slot.key = key;
   }
-  return { document: await slot.document, nextTransitionMs: deadlines[epoch] };
+  return { document: await slot.document, nextTransitionMs: transitions[epoch] };
 }
 
 let schemaDocument: Promise<RenderedDocument> | undefined;
