@@ -111,7 +111,6 @@ function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry
     upstreamHealthy: decision.observation.upstreamHealthy,
     routeReady: decision.routeReady,
     ...(decision.schedule ? { drainAt: decision.schedule.drainAt, drainEndsAt: decision.schedule.drainEndsAt } : {}),
-    phase: decision.verdict.phase,
     ...(registration?.skills?.length ? { skills: registration.skills } : {}),
     ...(registration
       ? {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, nextSequence } from './snapshot.js';
+import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, nextSequence, SNAPSHOT_SCHEMA_VERSION } from './snapshot.js';
 
-const valid = { schemaVersion: '1', sequence: 5, issuedAt: '2026-06-01T12:00:00Z', audience: 'https://edge.test', identity: {}, offers: [] };
+const valid = { schemaVersion: SNAPSHOT_SCHEMA_VERSION, sequence: 5, issuedAt: '2026-06-01T12:00:00Z', audience: 'https://edge.test', identity: {}, offers: [] };
 
 describe('CatalogSnapshot', () => {
   it('accepts a minimal snapshot and defaults the identity\'s registrations', () => {
@@ -12,8 +12,20 @@ describe('CatalogSnapshot', () => {
     expect(CatalogSnapshot.safeParse({ ...valid, issuedAt: '2026-06-01T14:00:00+02:00' }).success).toBe(false);
     expect(CatalogSnapshot.safeParse({ ...valid, sequence: 0 }).success).toBe(false);
     expect(CatalogSnapshot.safeParse({ ...valid, sequence: 1.5 }).success).toBe(false);
-    expect(CatalogSnapshot.safeParse({ ...valid, schemaVersion: '2' }).success).toBe(false);
+    expect(CatalogSnapshot.safeParse({ ...valid, schemaVersion: '3' }).success).toBe(false);
     expect(CatalogSnapshot.safeParse({ ...valid, audience: 'not a url' }).success).toBe(false);
+  });
+
+  it('writes version 2 and still accepts a version-1 snapshot, whose stale per-offer phase is dropped', () => {
+    expect(SNAPSHOT_SCHEMA_VERSION).toBe('2');
+    const offer = {
+      key: 'a/x', namespace: 'a', name: 'x', path: '/services/x', type: 'http', description: 'd', network: 'base',
+      price: { raw: '1', unit: 'perRequest', display: '1 USDC/request' }, upstreamHealthy: true, routeReady: true,
+      drainAt: '2026-06-01T11:00:00Z', drainEndsAt: '2026-06-01T13:00:00Z',
+    };
+    const v1 = CatalogSnapshot.parse({ ...valid, schemaVersion: '1', offers: [{ ...offer, phase: 'active' }] });
+    expect(v1.offers).toEqual([offer]);
+    expect(CatalogSnapshot.parse({ ...valid, offers: [offer] }).offers).toEqual([offer]);
   });
 
   it('documents a limit of at least 16 MiB', () => {

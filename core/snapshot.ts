@@ -7,7 +7,13 @@ import { PaymentRequirement } from './requirement.js';
  * carries no upstream address, annotation or secret. The edge consumes it without reshaping it.
  */
 
-export const SNAPSHOT_SCHEMA_VERSION = '1';
+/**
+ * '2' dropped each offer's `phase`: written at signing time, it went stale as the clock moved, and
+ * the edge judges every offer from `drainEndsAt` by its own clock. A '1' snapshot is still accepted
+ * (its `phase` is ignored), so an edge can be upgraded before its agents.
+ */
+export const SNAPSHOT_SCHEMA_VERSION = '2';
+export const ACCEPTED_SNAPSHOT_SCHEMA_VERSIONS = ['1', SNAPSHOT_SCHEMA_VERSION] as const;
 /** Largest snapshot body the edge accepts (SPEC §6: at least 16 MiB). */
 export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
 export const MAX_SNAPSHOT_OFFERS = 20_000;
@@ -60,13 +66,14 @@ export const SnapshotOffer = z.object({
   }),
   /** Present iff the payment resolved. */
   requirement: PaymentRequirement.optional(),
-  /** Publication facts other than validity and drain, as the agent observed them at `issuedAt`. */
+  /**
+   * Publication facts other than validity (every entry is valid: the agent leaves the others out)
+   * and drain, as the agent observed them at `issuedAt`. The edge judges the drain by its own clock.
+   */
   upstreamHealthy: z.boolean(),
   routeReady: z.boolean(),
   drainAt: rfc3339Utc.optional(),
   drainEndsAt: rfc3339Utc.optional(),
-  /** Phase at `issuedAt`; the edge re-evaluates `drainEndsAt` with its own clock. */
-  phase: z.enum(['active', 'draining', 'drained']),
   skills: z.array(z.string().max(256)).max(64).optional(),
   /** Present iff `spec.registration.enabled`. */
   registration: SnapshotRegistration.optional(),
@@ -74,7 +81,7 @@ export const SnapshotOffer = z.object({
 export type SnapshotOffer = z.infer<typeof SnapshotOffer>;
 
 export const CatalogSnapshot = z.object({
-  schemaVersion: z.literal(SNAPSHOT_SCHEMA_VERSION),
+  schemaVersion: z.enum(ACCEPTED_SNAPSHOT_SCHEMA_VERSIONS),
   sequence: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   issuedAt: rfc3339Utc,
   /** The edge's PUBLIC_BASE_URL this snapshot is meant for. */

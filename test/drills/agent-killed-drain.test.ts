@@ -59,8 +59,8 @@ describe('agent killed while an offer drains', () => {
     const stored = await waitFor('the draining offer at the edge', async () => {
       const res = await s.edge.fetch('/_obol/v1/catalog');
       if (res.status !== 200) return undefined;
-      const body = (await res.json()) as { sequence: number; offers: Array<{ phase: string; requirement?: unknown }> };
-      return body.offers[0]?.phase === 'draining' ? body : undefined;
+      const body = (await res.json()) as { sequence: number; offers: Array<{ drainEndsAt?: string; requirement?: unknown }> };
+      return body.offers[0]?.drainEndsAt !== undefined ? body : undefined;
     }, 5000);
     requirement = PaymentRequirement.parse(stored.offers[0]!.requirement);
     await agent!.stop();

@@ -59,7 +59,7 @@ describe('buildSnapshot / encodeSnapshot', () => {
   const base = { offers: [], identity: { registrations: [] }, audience: 'https://edge.test', sequence: 7, issuedAtMs: Date.UTC(2026, 10, 23, 10, 0, 0, 999) };
   it('builds a schema-valid snapshot with issuedAt to the second and encodes it as its JSON bytes', () => {
     const snapshot = buildSnapshot(base);
-    expect(snapshot).toEqual({ schemaVersion: '1', sequence: 7, issuedAt: '2026-11-23T10:00:00Z', audience: 'https://edge.test', identity: { registrations: [] }, offers: [] });
+    expect(snapshot).toEqual({ schemaVersion: '2', sequence: 7, issuedAt: '2026-11-23T10:00:00Z', audience: 'https://edge.test', identity: { registrations: [] }, offers: [] });
     expect(new TextDecoder().decode(encodeSnapshot(snapshot))).toBe(JSON.stringify(snapshot));
   });
   it('refuses a non-URL audience or a non-positive sequence with a named error', () => {

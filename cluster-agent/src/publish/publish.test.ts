@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogSnapshot } from '../../../core/index.js';
+import { CatalogSnapshot, SNAPSHOT_SCHEMA_VERSION } from '../../../core/index.js';
 import { recoverSnapshotSigner, signerAddress, SIGNATURE_HEADER } from '../../../core/signature.js';
 import { startEdge, TEST_PUBLIC_BASE_URL, type TestEdge } from '../../../test/support/edge.js';
 import { signerVars, TEST_KEYS } from '../../../test/support/snapshots.js';
@@ -81,10 +81,11 @@ describe('publishOnce against the real edge', () => {
     expect(await recoverSnapshotSigner({ body, signature })).toBe(signerAddress(TEST_KEYS.signer));
     const snapshot = CatalogSnapshot.parse(JSON.parse(new TextDecoder().decode(body)));
     expect(snapshot.identity.name).toBe('Obol demo seller');
-    expect(snapshot.offers.map((o) => [o.key, o.upstreamHealthy, o.phase])).toEqual([
-      ['shop/alpha', true, 'active'],
-      ['shop/beta', false, 'active'],
-      ['shop/gamma', true, 'draining'],
+    expect(snapshot.schemaVersion).toBe(SNAPSHOT_SCHEMA_VERSION);
+    expect(snapshot.offers.map((o) => [o.key, o.upstreamHealthy, o.drainEndsAt !== undefined])).toEqual([
+      ['shop/alpha', true, false],
+      ['shop/beta', false, false],
+      ['shop/gamma', true, true],
     ]);
     expect(snapshot.offers[0]?.requirement?.amount).toBe('2000');
     expect(JSON.stringify(snapshot)).not.toContain('127.0.0.1');
