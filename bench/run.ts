@@ -10,6 +10,7 @@ import { acceptCase, renderCase } from './cases/render.js';
 import { formatFigures, formatRuns, type BenchResults } from './figures.js';
 import { startFacilitatorStub, startOrigin, type TimedServer } from './servers.js';
 import { bundleWorkers, startOfficialWorker, startOurEdge, type RunningWorker } from './workers.js';
+import { withWorkerdPid } from './workerd-cpu.js';
 
 /**
  * `npm run bench`: every case side by side in one sitting (ratios drift ±25 % between sittings on
@@ -37,10 +38,10 @@ async function gateCases(bundles: { edge: string; official: string }, catalog: R
   const facilitator: TimedServer = await startFacilitatorStub(FACILITATOR_DELAY_MS);
   cleanups.push(origin.close, facilitator.close);
   const vars = { ...signerVars(), ORIGIN_URL: origin.url, FACILITATOR_URL: facilitator.url };
-  const start = async (w: Promise<RunningWorker>) => { const r = await w; cleanups.push(r.dispose); return r; };
-  const ourFacilitator = await start(startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'facilitator' }));
-  const ourLocal = await start(startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'local' }));
-  const official = await start(startOfficialWorker(bundles.official, { FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, PAY_TO: TEST_PAY_TO, PRICE: '$0.001' }));
+  const start = async (w: () => Promise<RunningWorker>) => { const r = await withWorkerdPid(w); cleanups.push(r.dispose); return r; };
+  const ourFacilitator = await start(() => startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'facilitator' }));
+  const ourLocal = await start(() => startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'local' }));
+  const official = await start(() => startOfficialWorker(bundles.official, { FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, PAY_TO: TEST_PAY_TO, PRICE: '$0.001' }));
   await pushCatalog(ourFacilitator.url, catalog);
   await pushCatalog(ourLocal.url, catalog);
   await guarded('402 challenge', results, () => challengeCase(ourFacilitator, results));
