@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'undici';
 import { z } from 'zod';
 import { signerVars } from '../test/support/snapshots.js';
-import { COMPATIBILITY_DATE, EDGE_DURABLE_OBJECTS, EDGE_MODULES_RULES, ROOT } from '../test/support/edge-bundle.js';
+import { edgeWorkerOptions, ROOT } from '../test/support/edge-bundle.js';
 import { benchOffers, benchSnapshot, pushCatalog } from './catalog.js';
 import { PAID_PATH } from './cases/gate.js';
 import { runLoad } from './child-load.js';
@@ -81,17 +81,12 @@ async function main(): Promise<void> {
   const facilitator = await startFacilitatorStub(20);
   const persist = mkdtempSync(join(tmpdir(), 'obol-cpu-profile-'));
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: bundles.edge,
-    compatibilityDate: COMPATIBILITY_DATE,
-    modulesRules: EDGE_MODULES_RULES,
-    durableObjects: EDGE_DURABLE_OBJECTS,
+    ...edgeWorkerOptions(bundles.edge, {
+      LOCAL_DEV: '1', PUBLIC_BASE_URL: BENCH_PUBLIC_BASE_URL, ...signerVars(), ORIGIN_URL: origin.url, FACILITATOR_URL: facilitator.url,
+      VERIFY_MODE: CASE === 'paid-local' ? 'local' : 'facilitator',
+    }),
     durableObjectsPersist: persist,
     inspectorPort: INSPECTOR_PORT,
-    bindings: {
-      PUBLIC_BASE_URL: BENCH_PUBLIC_BASE_URL, ...signerVars(), ORIGIN_URL: origin.url, FACILITATOR_URL: facilitator.url,
-      VERIFY_MODE: CASE === 'paid-local' ? 'local' : 'facilitator',
-    },
     handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => { stdout.resume(); stderr.resume(); },
   });
   try {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleEdge, bundleWorker, COMPATIBILITY_DATE, EDGE_DURABLE_OBJECTS, EDGE_MODULES_RULES, ROOT } from '../test/support/edge-bundle.js';
+import { bundleEdge, bundleWorker, edgeWorkerConfig, edgeWorkerOptions, ROOT } from '../test/support/edge-bundle.js';
 
 /**
  * Workers under test, each in workerd through Miniflare's API directly (not `wrangler dev`, whose
@@ -12,6 +12,9 @@ import { bundleEdge, bundleWorker, COMPATIBILITY_DATE, EDGE_DURABLE_OBJECTS, EDG
  */
 export const BENCH_PUBLIC_BASE_URL = 'https://edge.bench';
 const BENCH_DIST = join(ROOT, 'dist', 'bench');
+const BENCH_EDGE = join(BENCH_DIST, 'edge.js');
+/** The other workers run on the edge's compatibility date (wrangler.toml's, saved by bundleWorkers). */
+const compatibilityDate = (): string => edgeWorkerConfig(BENCH_EDGE).compatibilityDate;
 
 export interface RunningWorker {
   readonly url: string;
@@ -46,23 +49,18 @@ const noBazaar: Plugin = {
 };
 
 export async function bundleWorkers(): Promise<{ edge: string; official: string }> {
-  const edge = await bundleEdge(join(BENCH_DIST, 'edge.js'));
+  const edge = await bundleEdge(BENCH_EDGE);
   const official = join(BENCH_DIST, 'official-worker.js');
   await bundleWorker({ entry: join(ROOT, 'bench', 'official-worker.ts'), outfile: official, plugins: [noBazaar] });
   return { edge, official };
 }
 
-/** Our edge with its three SQLite Durable Objects in a fresh temp dir. */
+/** Our edge as wrangler.toml declares it, its Durable Objects in a fresh temp dir; LOCAL_DEV=1 for the loopback origin. */
 export async function startOurEdge(scriptPath: string, vars: Record<string, string>): Promise<RunningWorker> {
   const persist = mkdtempSync(join(tmpdir(), 'obol-bench-'));
   const mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    compatibilityDate: COMPATIBILITY_DATE,
-    modulesRules: EDGE_MODULES_RULES,
-    durableObjects: EDGE_DURABLE_OBJECTS,
+    ...edgeWorkerOptions(scriptPath, { LOCAL_DEV: '1', PUBLIC_BASE_URL: BENCH_PUBLIC_BASE_URL, ...vars }),
     durableObjectsPersist: persist,
-    bindings: { PUBLIC_BASE_URL: BENCH_PUBLIC_BASE_URL, ...vars },
     ...quiet,
   });
   return ready(mf, () => rmSync(persist, { recursive: true, force: true }));
@@ -81,7 +79,7 @@ export async function startConstantWorker(responses: ConstantResponse[]): Promis
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(ROOT, 'bench', 'constant-worker.js'),
-    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityDate: compatibilityDate(),
     bindings: { RESPONSES: JSON.stringify(responses) },
     ...quiet,
   });
@@ -92,7 +90,7 @@ export async function startOfficialWorker(scriptPath: string, vars: { FACILITATO
   const mf = new Miniflare({
     modules: true,
     scriptPath,
-    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityDate: compatibilityDate(),
     compatibilityFlags: ['nodejs_compat'],
     bindings: vars,
     ...quiet,

@@ -64,7 +64,8 @@ export async function startWranglerEdge(options: WranglerEdgeOptions): Promise<W
   await assertPortFree(port, HOST, 'the edge (wrangler dev)');
   const inspectorPort = await freePort();
   const envFile = join(options.workDir, 'edge.env');
-  writeFileSync(envFile, envFileText(options.vars), { mode: 0o600 });
+  // LOCAL_DEV=1: this edge runs on this machine, so its loopback PUBLIC_BASE_URL and ORIGIN_URL are meant.
+  writeFileSync(envFile, envFileText({ ...options.vars, LOCAL_DEV: '1' }), { mode: 0o600 });
   const url = `http://${HOST}:${port}`;
   const proc = spawnManaged({
     name: 'edge',

@@ -1,28 +1,14 @@
 import { z } from 'zod';
 
-/** Bindings and vars, typed once (wrangler.toml is their single source). */
-export interface Env {
-  CATALOG: DurableObjectNamespace;
-  NONCES: DurableObjectNamespace;
-  METRICS: DurableObjectNamespace;
-  PUBLIC_BASE_URL?: string;
-  /** Comma-separated 0x addresses allowed to sign catalog snapshots. */
-  CATALOG_SIGNERS?: string;
-  ORIGIN_URL?: string;
-  ORIGIN_TIMEOUT_MS?: string;
-  FACILITATOR_URL?: string;
-  FACILITATOR_TIMEOUT_MS?: string;
-  VERIFY_MODE?: string;
-  /** Comma-separated `eip155:<id>=<url>`; lets the ledger resolve unknown settlements on chain. */
-  CHAIN_RPC_URLS?: string;
-  /** "1": the gate answers with a Server-Timing header of its steps (profiling only). */
-  GATE_SERVER_TIMING?: string;
-  /** Secrets. */
-  METRICS_TOKEN?: string;
-  FACILITATOR_AUTH_TOKEN?: string;
-  ORIGIN_ACCESS_CLIENT_ID?: string;
-  ORIGIN_ACCESS_CLIENT_SECRET?: string;
-}
+/**
+ * The worker's bindings and settings: `Cloudflare.Env`, which `npm run types` generates from
+ * wrangler.toml (and .dev.vars.example for the settings a deploy adds) into
+ * edge/worker-configuration.d.ts. Every string setting may be unset on a deployed edge (a secret
+ * never put, a var a deploy left out), so each is optional here and parsed fail-closed below.
+ */
+type Generated = Cloudflare.Env;
+type Setting = { [K in keyof Generated]: Generated[K] extends string ? K : never }[keyof Generated];
+export type Env = Omit<Generated, Setting> & Partial<Pick<Generated, Setting>>;
 
 export class ConfigError extends Error {
   readonly reason = 'invalid_configuration';
@@ -44,10 +30,41 @@ function parseSetting<T>(setting: string, schema: z.ZodType<T>, value: unknown):
   throw new ConfigError(setting, z.prettifyError(parsed.error));
 }
 
+/** Hosts that reach only the machine the worker runs on (as the URL parser normalizes them): never a deployed edge's. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(hostname) || ['0.0.0.0', '[::1]', '[::]'].includes(hostname);
+}
+
+/**
+ * A required http(s) URL without a trailing slash. A loopback one is accepted only where
+ * LOCAL_DEV=1 (set by .dev.vars, the local stack, the tests and benches): a deployed edge that
+ * kept a local value would serve localhost URLs or forward payments nowhere.
+ */
+// Settings are fixed for an isolate's life: each distinct value is parsed once (the gate asks per request).
+const parsedUrls = new Map<string, string>();
+
+function deploymentUrl(env: Env, setting: 'PUBLIC_BASE_URL' | 'ORIGIN_URL', meaning: string): string {
+  const raw = env[setting];
+  if (!raw) throw new ConfigError(setting, `is not set (${meaning})`);
+  const key = `${setting}\n${env.LOCAL_DEV}\n${raw}`;
+  const known = parsedUrls.get(key);
+  if (known !== undefined) return known;
+  const url = parseSetting(setting, absoluteHttpUrl, raw);
+  if (env.LOCAL_DEV !== '1' && isLoopback(new URL(url).hostname)) {
+    throw new ConfigError(setting, `is a loopback URL (${url}) on a deployed edge; set ${meaning}, or LOCAL_DEV=1 for a local run`);
+  }
+  parsedUrls.set(key, url);
+  return url;
+}
+
 /** PUBLIC_BASE_URL without a trailing slash; required. */
 export function publicBaseUrl(env: Env): string {
-  if (!env.PUBLIC_BASE_URL) throw new ConfigError('PUBLIC_BASE_URL', 'is not set (the public origin of this edge, e.g. https://edge.example.com)');
-  return parseSetting('PUBLIC_BASE_URL', absoluteHttpUrl, env.PUBLIC_BASE_URL);
+  return deploymentUrl(env, 'PUBLIC_BASE_URL', 'the public origin of this edge, e.g. https://edge.example.com');
+}
+
+/** ORIGIN_URL without a trailing slash; required by the gate, never loopback on a deployed edge. */
+export function originUrl(env: Env): string {
+  return deploymentUrl(env, 'ORIGIN_URL', "the seller's tunnel hostname, e.g. https://origin.example.com");
 }
 
 /** CATALOG_SIGNERS as lower-cased addresses; empty means every push is refused (fail closed). */

@@ -2,14 +2,15 @@ import { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPATIBILITY_DATE, EDGE_BUNDLE, EDGE_DURABLE_OBJECTS, EDGE_MODULES_RULES } from './edge-bundle.js';
+import { EDGE_BUNDLE, edgeWorkerOptions } from './edge-bundle.js';
 
 /**
  * Start the real edge worker in workerd through Miniflare's API. `persistDir` keeps Durable Object
  * state across instances (an edge "restart"); without it state lives in a fresh temp dir.
  */
 export interface EdgeOptions {
-  vars?: Record<string, string>;
+  /** Over wrangler.toml's [vars] and the test defaults below; `undefined` unsets a setting. */
+  vars?: Record<string, string | undefined>;
   persistDir?: string;
 }
 
@@ -23,17 +24,24 @@ export interface TestEdge {
 
 export const TEST_PUBLIC_BASE_URL = 'https://edge.test';
 
+/** The Durable Object bindings of the generated Env, i.e. wrangler.toml's. */
+type DurableObjectBinding = { [K in keyof Cloudflare.Env]: Cloudflare.Env[K] extends string ? never : K }[keyof Cloudflare.Env];
+
+/**
+ * One of the running edge's Durable Object namespaces, typed with its class by the generated Env.
+ * Miniflare's own namespace type names no class, so this is the one place that says which it is.
+ */
+export async function durableObjectNamespace<B extends DurableObjectBinding>(edge: TestEdge, binding: B): Promise<Cloudflare.Env[B]> {
+  return (await edge.mf.getDurableObjectNamespace(binding)) as unknown as Cloudflare.Env[B];
+}
+
 export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
   const ownDir = options.persistDir === undefined;
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), 'obol-edge-'));
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: EDGE_BUNDLE,
-    compatibilityDate: COMPATIBILITY_DATE,
-    modulesRules: EDGE_MODULES_RULES,
-    durableObjects: EDGE_DURABLE_OBJECTS,
+    // The worker as wrangler.toml declares it; LOCAL_DEV=1 because test origins are on 127.0.0.1.
+    ...edgeWorkerOptions(EDGE_BUNDLE, { LOCAL_DEV: '1', PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL, ...options.vars }),
     durableObjectsPersist: persistDir,
-    bindings: { PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL, VERIFY_MODE: 'facilitator', ...options.vars },
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatRfc3339 } from '../../../core/index.js';
 import { signSnapshotBody } from '../../../core/signature.js';
-import { startEdge, type TestEdge } from '../../../test/support/edge.js';
+import { durableObjectNamespace, startEdge, type TestEdge } from '../../../test/support/edge.js';
 import { makeSnapshot, pushSnapshot, sampleOffer, signerVars, snapshotBody, TEST_KEYS } from '../../../test/support/snapshots.js';
-import type { PushCandidate, PushOutcome } from './store.js';
+import { CATALOG_STORE_NAME } from './store-client.js';
+import type { PushCandidate } from './store.js';
 
 /**
  * SPEC §4 propagation through the real worker: the isolate that accepted a push serves it at once;
@@ -33,8 +34,8 @@ async function storeElsewhere(sequence: number, name: string): Promise<void> {
     receivedAt: formatRfc3339(Date.now()),
     offers: 1,
   };
-  const ns = await edge.mf.getDurableObjectNamespace('CATALOG');
-  const stub = ns.get(ns.idFromName('catalog')) as unknown as { accept(c: PushCandidate): Promise<PushOutcome> };
+  const ns = await durableObjectNamespace(edge, 'CATALOG');
+  const stub = ns.get(ns.idFromName(CATALOG_STORE_NAME));
   expect((await stub.accept(candidate)).outcome).toBe('accepted');
 }
 

@@ -6,7 +6,5 @@ export const CATALOG_STORE_NAME = 'catalog';
 
 /** The CatalogStore stub, typed for RPC (kept apart from the class so plain Node can import callers). */
 export function catalogStore(env: Env): DurableObjectStub<CatalogStore> {
-  // env.ts types bindings without their class (it must not import the parts); the binding is this class.
-  const namespace = env.CATALOG as unknown as DurableObjectNamespace<CatalogStore>;
-  return namespace.get(namespace.idFromName(CATALOG_STORE_NAME));
+  return env.CATALOG.get(env.CATALOG.idFromName(CATALOG_STORE_NAME));
 }

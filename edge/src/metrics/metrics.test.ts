@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdge, type TestEdge } from '../../../test/support/edge.js';
+import { durableObjectNamespace, startEdge, type TestEdge } from '../../../test/support/edge.js';
 import { makeSnapshot, pushSnapshot, sampleOffer, signerVars } from '../../../test/support/snapshots.js';
 import { parseExposition } from '../../../test/support/exposition-parser.js';
 import { offerLabels } from './recorder.js';
-import type { SeriesDelta, SeriesSample } from './series.js';
+import type { SeriesDelta } from './series.js';
+import { METRICS_STORE_NAME } from './store-client.js';
 
 /** GET /_obol/v1/metrics and the MetricsStore Durable Object, through the real worker in workerd. */
 const TOKEN = 'metrics-test-token-0123456789';
 
-interface StoreRpc {
-  add(batch: unknown): Promise<unknown>;
-  read(keep?: unknown): Promise<SeriesSample[]>;
-}
-
-async function storeOf(edge: TestEdge): Promise<StoreRpc> {
-  const namespace = await edge.mf.getDurableObjectNamespace('METRICS');
-  return namespace.get(namespace.idFromName('metrics')) as unknown as StoreRpc;
+async function storeOf(edge: TestEdge) {
+  const namespace = await durableObjectNamespace(edge, 'METRICS');
+  return namespace.get(namespace.idFromName(METRICS_STORE_NAME));
 }
 
 const alpha = sampleOffer({ name: 'alpha', namespace: 'shop' });
@@ -94,7 +90,7 @@ describe('metrics endpoint authorization', () => {
 
 describe('metrics totals', () => {
   let edge: TestEdge;
-  let store: StoreRpc;
+  let store: Awaited<ReturnType<typeof storeOf>>;
   beforeAll(async () => {
     edge = await startEdge({ vars: { METRICS_TOKEN: TOKEN, ...signerVars() } });
     store = await storeOf(edge);

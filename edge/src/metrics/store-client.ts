@@ -3,8 +3,7 @@ import type { MetricsStore } from './store.js';
 
 export const METRICS_STORE_NAME = 'metrics';
 
-/** The one MetricsStore instance. The binding is untyped in Env, so the RPC surface is asserted here once. */
+/** The one MetricsStore instance. */
 export function metricsStore(env: Env): DurableObjectStub<MetricsStore> {
-  const namespace = env.METRICS as unknown as DurableObjectNamespace<MetricsStore>;
-  return namespace.getByName(METRICS_STORE_NAME);
+  return env.METRICS.getByName(METRICS_STORE_NAME);
 }
