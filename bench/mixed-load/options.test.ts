@@ -34,8 +34,8 @@ describe('bench:load flags', () => {
 
   it.each([
     [['--rate', 'fast'], '--rate must be a positive number'],
-    [['--rate', '0'], 'rate'],
-    [['--duration', '600'], 'durationSec'],
+    [['--rate', '0'], '→ at rate'],
+    [['--duration', '600'], '→ at durationSec'],
     [['--mix', 'paid=60,unpaid=30'], 'add up to 100'],
     [['--mix', 'bogus=100'], 'not kind=percent'],
     [['--mix', 'unpaid=90,replay=10'], 'replay > 0 needs paid > 0'],

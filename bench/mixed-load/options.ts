@@ -84,9 +84,7 @@ export function parseLoadOptions(argv: string[], defaultOut: string): LoadOption
     out: values.out,
   };
   const parsed = LoadOptions.safeParse(candidate);
-  if (!parsed.success) {
-    throw new LoadOptionsError(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
-  }
+  if (!parsed.success) throw new LoadOptionsError(z.prettifyError(parsed.error));
   if (parsed.data.mix.replay > 0 && parsed.data.mix.paid === 0) throw new LoadOptionsError('--mix: replays reuse paid authorizations, so replay > 0 needs paid > 0');
   const paidPerSec = (parsed.data.rate * parsed.data.mix.paid) / 100;
   if (paidPerSec > parsed.data.maxPaidPerSec) {
