@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Env } from './env.js';
-import { ConfigError, originUrl, publicBaseUrl } from './env.js';
+import { ConfigError } from './env.js';
 
 /**
  * The edge: one Hono app with separate sub-apps for the snapshot channel, the discovery documents,
@@ -19,12 +19,6 @@ export function createApp(parts: {
   app.route('/_obol/v1', parts.catalogChannel);
   app.route('/_obol/v1', parts.metrics);
   app.route('/', parts.discovery);
-  // Nothing under /services is answered, let alone forwarded, while a deployment URL is unset, malformed or loopback on a deployed edge.
-  app.use('/services/*', async (c, next) => {
-    publicBaseUrl(c.env);
-    originUrl(c.env);
-    await next();
-  });
   app.route('/services', parts.gate);
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {

@@ -4,6 +4,5 @@ import type { NonceLedger } from './nonce-ledger.js';
 
 /** The payer's shard of the replay guard; one Durable Object per lower-cased `from`. */
 export function ledgerFor(env: Env, payment: PaymentPayload): DurableObjectStub<NonceLedger> {
-  const namespace = env.NONCES as unknown as DurableObjectNamespace<NonceLedger>;
-  return namespace.getByName(payment.payload.authorization.from.toLowerCase());
+  return env.NONCES.getByName(payment.payload.authorization.from.toLowerCase());
 }

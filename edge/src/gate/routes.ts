@@ -4,7 +4,7 @@ import { offerStateAt } from '../../../core/offer-state.js';
 import { matchLongestPrefix } from '../../../core/paths.js';
 import type { AppEnv } from '../app.js';
 import { currentCatalog } from '../catalog/cache.js';
-import { publicBaseUrl, type Env } from '../env.js';
+import type { Env } from '../env.js';
 import { offerLabels, recordGateEvent, type OfferLabels } from '../metrics/recorder.js';
 import { answerPayment, answerRoute } from './answers.js';
 import { createFacilitatorClient, type FacilitatorClient, type FacilitatorHeaderProvider } from './facilitator-client.js';
@@ -25,15 +25,8 @@ export interface GateOptions {
 
 type Found = { kind: 'paid'; paid: PaidRoute; labels: OfferLabels };
 
-// PUBLIC_BASE_URL is fixed for an isolate's life; parse it once per distinct value.
-let baseUrlMemo: { raw: string | undefined; value: string } | undefined;
-function baseUrlOf(env: Env): string {
-  if (!baseUrlMemo || baseUrlMemo.raw !== env.PUBLIC_BASE_URL) baseUrlMemo = { raw: env.PUBLIC_BASE_URL, value: publicBaseUrl(env) };
-  return baseUrlMemo.value;
-}
-
 /** Which offer the request is for, and whether that offer takes payments right now. */
-async function findOffer(request: Request, env: Env): Promise<RouteOutcome | Found> {
+async function findOffer(request: Request, env: Env, baseUrl: string): Promise<RouteOutcome | Found> {
   const url = new URL(request.url);
   // Before any other decision: `//`, `;`, an encoded `/` or `\` or a dot segment could be charged as one offer and served as another.
   if (isSmuggledPath(url.pathname)) return { kind: 'invalid_path' };
@@ -44,7 +37,6 @@ async function findOffer(request: Request, env: Env): Promise<RouteOutcome | Fou
   if (!found) return { kind: 'offer_not_found', path: url.pathname };
   const offer = found.value;
   const state = offerStateAt(offer, Date.now());
-  const baseUrl = baseUrlOf(env);
   const route = { baseUrl, offer, draining: state === 'draining' };
   if (state === 'drained') return { kind: 'offer_drained', route };
   const requirement = offer.requirement;
@@ -83,9 +75,10 @@ export function createGate(options: GateOptions = {}): Hono<AppEnv> {
   app.use((c, next) => (c.env.GATE_SERVER_TIMING === '1' ? serverTiming(c, next) : next()));
   app.all('*', async (c) => {
     const request = c.req.raw;
-    const found = await findOffer(request, c.env);
-    if (found.kind !== 'paid') return answerRoute(found, request);
+    // First, so a deployment setting left unset (or at a local value) answers 500 for every path: no free pass.
     const settings = gateSettings(c.env);
+    const found = await findOffer(request, c.env, settings.baseUrl);
+    if (found.kind !== 'paid') return answerRoute(found, request);
     const ctx: PaymentContext = {
       env: c.env,
       settings,

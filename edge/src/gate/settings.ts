@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { ConfigError, settingSchemas, type Env } from '../env.js';
+import { ConfigError, originUrl, publicBaseUrl, settingSchemas, type Env } from '../env.js';
 
 /** The gate's settings, parsed once per request from wrangler vars and secrets. */
 export type VerifyMode = 'facilitator' | 'local';
 
 export interface GateSettings {
+  /** PUBLIC_BASE_URL: resources and the catalog link are named under it. */
+  readonly baseUrl: string;
   readonly originUrl: string;
   readonly originTimeoutMs: number;
   readonly facilitatorUrl: string;
@@ -19,7 +21,7 @@ export const DEFAULT_FACILITATOR_TIMEOUT_MS = 10_000;
 
 const timeoutMs = z.coerce.number().int().min(1).max(3_600_000);
 
-function required(setting: 'ORIGIN_URL' | 'FACILITATOR_URL', value: string | undefined): string {
+function required(setting: 'FACILITATOR_URL', value: string | undefined): string {
   if (!value) throw new ConfigError(setting, 'is not set');
   return settingSchemas.parseSetting(setting, settingSchemas.absoluteHttpUrl, value);
 }
@@ -28,7 +30,7 @@ function required(setting: 'ORIGIN_URL' | 'FACILITATOR_URL', value: string | und
 let cached: { key: string; settings: GateSettings } | undefined;
 
 export function gateSettings(env: Env): GateSettings {
-  const key = [env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING].join('\n');
+  const key = [env.PUBLIC_BASE_URL, env.LOCAL_DEV, env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING].join('\n');
   if (cached?.key === key) return cached.settings;
   const settings = parseGateSettings(env);
   cached = { key, settings };
@@ -39,7 +41,8 @@ function parseGateSettings(env: Env): GateSettings {
   const mode = env.VERIFY_MODE ?? 'facilitator';
   if (mode !== 'facilitator' && mode !== 'local') throw new ConfigError('VERIFY_MODE', 'must be "facilitator" or "local"');
   return {
-    originUrl: required('ORIGIN_URL', env.ORIGIN_URL),
+    baseUrl: publicBaseUrl(env),
+    originUrl: originUrl(env),
     originTimeoutMs: settingSchemas.parseSetting('ORIGIN_TIMEOUT_MS', timeoutMs, env.ORIGIN_TIMEOUT_MS ?? DEFAULT_ORIGIN_TIMEOUT_MS),
     facilitatorUrl: required('FACILITATOR_URL', env.FACILITATOR_URL),
     facilitatorTimeoutMs: settingSchemas.parseSetting('FACILITATOR_TIMEOUT_MS', timeoutMs, env.FACILITATOR_TIMEOUT_MS ?? DEFAULT_FACILITATOR_TIMEOUT_MS),
