@@ -11,6 +11,7 @@ export const COMMANDS: Readonly<Record<string, string>> = {
   publish: 'sign and push the offers in a directory to an edge, once',
   agent: 'run the cluster agent (watch offers, push snapshots)',
   sell: 'list, stop (drain) and resume offers',
+  identity: "the agent's ERC-8004 identity on chain (register, update, show)",
 };
 
 export const USAGE = `Usage: obol-edge <command> [options]
