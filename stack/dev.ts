@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_UPSTREAM_PORT } from './demo-upstream.js';
 import { ensureDevVars } from './dev-vars.js';
+import { registerDevAgent } from './identity.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './local-stack.js';
 
 /**
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
     log(devVars.created ? 'created .dev.vars with a fresh development key' : 'using .dev.vars', { path: devVars.path, catalogSigner: devVars.signer });
     const options = devStackOptions(devVars.catalogKey, edgeVarsFrom(devVars.values));
     stack = await startLocalStack(flags.freePorts ? { ...options, ports: {}, persistDir: undefined } : options);
+    const { agentId, agentRegistry, agentURI } = await registerDevAgent({ rpcUrl: stack.rpcUrl, edgeUrl: stack.edgeUrl, identityFile: options.identityFile ?? '' });
+    log('registered the demo agent on the local chain (ERC-8004)', { agentId, agentRegistry, agentURI });
     void stack.edgeExited.then((code) => {
       if (!exiting) process.stderr.write(`the edge (wrangler dev) exited with code ${String(code)}; stopping the stack\n`);
       shutdown(1);

@@ -45,7 +45,7 @@ describe('loadIdentity', () => {
   it('loads and validates the shipped example identity', async () => {
     const identity = await loadIdentity(join(import.meta.dirname, '..', '..', '..', 'examples', 'identity.yaml'));
     expect(identity.name).toBe('Obol demo seller');
-    expect(identity.registrations).toEqual([{ agentId: 42, agentRegistry: 'eip155:84532:0x8004A818BFB912233c491871b3d84c89A494BD9e' }]);
+    expect(identity.registrations).toEqual([{ agentId: 1, agentRegistry: 'eip155:84532:0xbdEd0D2bf404bdcBa897a74E6657f1f12e5C6fb6' }]);
   });
   it('an invalid registration or an unreadable file is an IdentityError with a reason', async () => {
     const file = join(dir, 'bad-identity.yaml');
