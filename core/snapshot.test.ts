@@ -16,6 +16,14 @@ describe('CatalogSnapshot', () => {
     expect(CatalogSnapshot.safeParse({ ...valid, audience: 'not a url' }).success).toBe(false);
   });
 
+  it('refuses a time that names no real instant (30 February, hour 24), which would throw wherever it is read', () => {
+    for (const issuedAt of ['2026-02-30T00:00:00Z', '2026-06-01T24:00:00Z', '2026-13-01T00:00:00Z']) {
+      const parsed = CatalogSnapshot.safeParse({ ...valid, issuedAt });
+      expect(parsed.success, issuedAt).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toBe('must be a real calendar time');
+    }
+  });
+
   it('writes version 2 and still accepts a version-1 snapshot, whose stale per-offer phase is dropped', () => {
     expect(SNAPSHOT_SCHEMA_VERSION).toBe('2');
     const offer = {

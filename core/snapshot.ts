@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OfferType, RegistrationService } from './offer.js';
 import { PaymentRequirement } from './requirement.js';
+import { isRealInstant } from './time.js';
 
 /**
  * The catalog snapshot the agent signs and pushes to the edge (SPEC §6). It may be public: it
@@ -18,7 +19,11 @@ export const ACCEPTED_SNAPSHOT_SCHEMA_VERSIONS = ['1', SNAPSHOT_SCHEMA_VERSION] 
 export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
 export const MAX_SNAPSHOT_OFFERS = 20_000;
 
-const rfc3339Utc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'must be RFC 3339 UTC to the second');
+const rfc3339Utc = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'must be RFC 3339 UTC to the second')
+  // A signed snapshot naming 30 February would otherwise pass here and throw wherever the time is read.
+  .refine(isRealInstant, 'must be a real calendar time');
 
 export const Registration8004 = z.object({
   agentId: z.number().int().nonnegative(),

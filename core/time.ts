@@ -49,12 +49,15 @@ function isCalendarTime(value: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23;
 }
 
+/** Whether `value` is an RFC 3339 time naming a real instant (what parseRfc3339 accepts). */
+export function isRealInstant(value: string): boolean {
+  return RFC3339.test(value) && isCalendarTime(value) && !Number.isNaN(Date.parse(value));
+}
+
 /** Parse an RFC 3339 time to epoch milliseconds, truncated to the second. */
 export function parseRfc3339(value: string): number {
-  if (!RFC3339.test(value) || !isCalendarTime(value)) throw new InvalidTimeError(value);
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new InvalidTimeError(value);
-  return Math.floor(ms / 1000) * 1000;
+  if (!isRealInstant(value)) throw new InvalidTimeError(value);
+  return Math.floor(Date.parse(value) / 1000) * 1000;
 }
 
 /** Format epoch milliseconds as RFC 3339 UTC to the second, e.g. `2026-06-01T13:00:00Z`. */

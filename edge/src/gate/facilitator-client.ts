@@ -8,7 +8,7 @@ import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
  */
 
 /** Extra headers per call, e.g. a short-lived CDP JWT minted for this exact request. */
-export type FacilitatorHeaderProvider = (call: { operation: 'verify' | 'settle'; url: string; body: string }) => Promise<Record<string, string>> | Record<string, string>;
+export type FacilitatorHeaderProvider = (call: { operation: 'verify' | 'settle'; method: 'POST'; url: string; body: string }) => Promise<Record<string, string>> | Record<string, string>;
 
 export type VerifyOutcome =
   | { kind: 'valid'; payer?: string }
@@ -47,8 +47,9 @@ export interface FacilitatorClient {
 export interface FacilitatorClientOptions {
   url: string;
   timeoutMs: number;
-  /** Static `Authorization: Bearer …` (secret FACILITATOR_AUTH_TOKEN). */
-  authToken?: string | undefined;
+  /** The `Authorization` FACILITATOR_AUTH selects (`facilitatorAuth`): a static bearer or a CDP JWT per call. */
+  auth?: FacilitatorHeaderProvider | undefined;
+  /** Code callers' headers (`createGate({ facilitatorHeaders })`), added after and over `auth`'s. */
   headers?: FacilitatorHeaderProvider | undefined;
 }
 
@@ -61,11 +62,14 @@ async function post(options: FacilitatorClientOptions, operation: 'verify' | 'se
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (options.authToken) headers['authorization'] = `Bearer ${options.authToken}`;
-    Object.assign(headers, await options.headers?.({ operation, url, body }));
+    const call = { operation, method: 'POST', url, body } as const;
+    if (options.auth) Object.assign(headers, await options.auth(call));
+    if (options.headers) Object.assign(headers, await options.headers(call));
     const response = await fetch(url, { method: 'POST', headers, body, signal: controller.signal });
     const text = await response.text();
     if (response.status >= 500) return { ok: false, detail: `HTTP ${response.status}` };
+    // The gate's own credentials were refused: never the buyer's fault, whatever the body says.
+    if (response.status === 401 || response.status === 403) return { ok: false, detail: `HTTP ${response.status}: the facilitator refused this edge's credentials (FACILITATOR_AUTH)` };
     try {
       return { ok: true, status: response.status, json: JSON.parse(text) as unknown };
     } catch {

@@ -7,6 +7,7 @@ import { currentCatalog } from '../catalog/cache.js';
 import type { Env } from '../env.js';
 import { offerLabels, recordGateEvent, type OfferLabels } from '../metrics/recorder.js';
 import { answerPayment, answerRoute } from './answers.js';
+import { facilitatorAuth } from './facilitator-auth.js';
 import { createFacilitatorClient, type FacilitatorClient, type FacilitatorHeaderProvider } from './facilitator-client.js';
 import type { PaidRoute, RouteOutcome } from './outcomes.js';
 import { isSmuggledPath } from './path-guard.js';
@@ -19,7 +20,7 @@ import { gateSettings, type GateSettings } from './settings.js';
  * every outcome to its HTTP answer.
  */
 export interface GateOptions {
-  /** Per-request facilitator headers (e.g. a CDP JWT), added to the static bearer token. */
+  /** Per-request facilitator headers from code, added after (and over) those FACILITATOR_AUTH selects. */
   facilitatorHeaders?: FacilitatorHeaderProvider;
 }
 
@@ -59,12 +60,14 @@ function tracer(c: Context<AppEnv>, enabled: boolean): (step: string) => void {
 }
 
 export function createGate(options: GateOptions = {}): Hono<AppEnv> {
-  // One facilitator client per settings (they are fixed for an isolate's life) and auth token.
-  let facilitator: { settings: GateSettings; token: string | undefined; client: FacilitatorClient } | undefined;
-  const facilitatorFor = (env: Env, settings: GateSettings): FacilitatorClient => {
-    if (facilitator?.settings !== settings || facilitator.token !== env.FACILITATOR_AUTH_TOKEN) {
-      const client = createFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs, authToken: env.FACILITATOR_AUTH_TOKEN, headers: options.facilitatorHeaders });
-      facilitator = { settings, token: env.FACILITATOR_AUTH_TOKEN, client };
+  // One facilitator client per settings (fixed for an isolate's life): a CDP key is imported once;
+  // a bad one rejects here (500 naming the setting) and is tried again by the next request.
+  let facilitator: { settings: GateSettings; client: Promise<FacilitatorClient> } | undefined;
+  const facilitatorFor = (settings: GateSettings): Promise<FacilitatorClient> => {
+    if (facilitator?.settings !== settings) {
+      const client = facilitatorAuth(settings.facilitatorAuth).then((auth) => createFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs, auth, headers: options.facilitatorHeaders }));
+      client.catch(() => { if (facilitator?.client === client) facilitator = undefined; });
+      facilitator = { settings, client };
     }
     return facilitator.client;
   };
@@ -82,7 +85,7 @@ export function createGate(options: GateOptions = {}): Hono<AppEnv> {
     const ctx: PaymentContext = {
       env: c.env,
       settings,
-      facilitator: facilitatorFor(c.env, settings),
+      facilitator: await facilitatorFor(settings),
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
       trace: tracer(c, settings.serverTiming),
     };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, originUrl, publicBaseUrl, settingSchemas, type Env } from '../env.js';
+import { parseFacilitatorAuth, type FacilitatorAuthSetting } from './facilitator-auth.js';
 
 /** The gate's settings, parsed once per request from wrangler vars and secrets. */
 export type VerifyMode = 'facilitator' | 'local';
@@ -11,6 +12,8 @@ export interface GateSettings {
   readonly originTimeoutMs: number;
   readonly facilitatorUrl: string;
   readonly facilitatorTimeoutMs: number;
+  /** FACILITATOR_AUTH and its secrets: how the gate authenticates to the facilitator. */
+  readonly facilitatorAuth: FacilitatorAuthSetting;
   readonly verifyMode: VerifyMode;
   /** GATE_SERVER_TIMING=1: add a Server-Timing header of the gate's steps (profiling only). */
   readonly serverTiming: boolean;
@@ -30,7 +33,7 @@ function required(setting: 'FACILITATOR_URL', value: string | undefined): string
 let cached: { key: string; settings: GateSettings } | undefined;
 
 export function gateSettings(env: Env): GateSettings {
-  const key = [env.PUBLIC_BASE_URL, env.LOCAL_DEV, env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING].join('\n');
+  const key = [env.PUBLIC_BASE_URL, env.LOCAL_DEV, env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING, env.FACILITATOR_AUTH, env.FACILITATOR_AUTH_TOKEN, env.CDP_API_KEY_ID, env.CDP_API_KEY_SECRET].join('\n');
   if (cached?.key === key) return cached.settings;
   const settings = parseGateSettings(env);
   cached = { key, settings };
@@ -46,6 +49,7 @@ function parseGateSettings(env: Env): GateSettings {
     originTimeoutMs: settingSchemas.parseSetting('ORIGIN_TIMEOUT_MS', timeoutMs, env.ORIGIN_TIMEOUT_MS ?? DEFAULT_ORIGIN_TIMEOUT_MS),
     facilitatorUrl: required('FACILITATOR_URL', env.FACILITATOR_URL),
     facilitatorTimeoutMs: settingSchemas.parseSetting('FACILITATOR_TIMEOUT_MS', timeoutMs, env.FACILITATOR_TIMEOUT_MS ?? DEFAULT_FACILITATOR_TIMEOUT_MS),
+    facilitatorAuth: parseFacilitatorAuth(env),
     verifyMode: mode,
     serverTiming: env.GATE_SERVER_TIMING === '1',
   };
