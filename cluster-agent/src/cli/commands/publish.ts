@@ -69,12 +69,19 @@ export function formatPublishReport(result: PublishResult): string {
   const lines = result.plan.decisions.map((d) => {
     const file = result.sources.get(d.key);
     const where = file ? ` (${file})` : '';
-    if (d.invalid) return `  invalid      ${d.key}${where}: ${d.invalid}`;
-    if (d.pathConflictWith) return `  conflict     ${d.key}${where}: path already owned by ${d.pathConflictWith}`;
-    if (d.payment && !d.payment.ok) return `  unpriced     ${d.key}${where}: ${d.payment.message}`;
-    const probe = result.probes.get(d.key);
-    if (!d.observation.upstreamHealthy) return `  unhealthy    ${d.key}${where}: ${probe?.detail ?? 'upstream not healthy'}${probe?.url ? ` [${probe.url}]` : ''}`;
-    const { published, phase } = d.verdict;
+    const verdict = d.verdict;
+    // The line for an unpublished offer is the verdict's first failing rule, in SPEC order.
+    if (!verdict.published) {
+      const probe = result.probes.get(d.key);
+      switch (verdict.reason) {
+        case 'InvalidSpec': return `  invalid      ${d.key}${where}: ${d.invalid ?? 'invalid spec'}`;
+        case 'PathConflict': return `  conflict     ${d.key}${where}: path already owned by ${d.pathConflictWith ?? 'another offer'}`;
+        case 'UpstreamUnhealthy': return `  unhealthy    ${d.key}${where}: ${probe?.detail ?? 'upstream not healthy'}${probe?.url ? ` [${probe.url}]` : ''}`;
+        case 'PaymentUnresolved': return `  unpriced     ${d.key}${where}: ${d.payment && !d.payment.ok ? d.payment.message : 'payment not resolved'}`;
+        default: break;
+      }
+    }
+    const { published, phase } = verdict;
     const state = published ? (phase === 'draining' ? 'draining' : 'published') : phase;
     const drain = d.schedule && phase !== 'active' ? ` until ${d.schedule.drainEndsAt}` : '';
     return `  ${state.padEnd(12)} ${d.key} ${d.entry?.path ?? ''} ${d.entry?.price.display ?? ''}${drain}`;
