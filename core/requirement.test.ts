@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceOfferSpec, type ServiceOfferSpec as Spec } from './offer.js';
+import { testRequirement } from '../test/support/payments.js';
 import { offerDescription, PaymentRequirement, resolvePayment } from './requirement.js';
 
 const PAY_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
@@ -16,24 +17,8 @@ describe('resolvePayment', () => {
       ok: true,
       price: { unit: 'perRequest', raw: '0.001' },
       display: '0.001 USDC/request',
-      requirement: {
-        scheme: 'exact',
-        network: 'eip155:84532',
-        v1Network: 'base-sepolia',
-        chainId: 84532,
-        amount: '1000',
-        asset: {
-          address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
-          symbol: 'USDC',
-          decimals: 6,
-          transferMethod: 'eip3009',
-          eip712Domain: { name: 'USDC', version: '2' },
-        },
-        payTo: PAY_TO,
-        maxTimeoutSeconds: 300,
-        description: 'x402 payment-gated inference service',
-        mimeType: 'application/json',
-      },
+      // The network table's Base Sepolia USDC, as every test payment uses it.
+      requirement: testRequirement({ payTo: PAY_TO, description: 'x402 payment-gated inference service' }),
     });
     if (result.ok) expect(PaymentRequirement.parse(result.requirement)).toEqual(result.requirement);
   });

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { closeServer } from './http-server.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -138,6 +139,6 @@ export async function startCdpFacilitator(options: { trusted: CdpTestKey; upstre
       accepted.length = 0;
       refusals.length = 0;
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => closeServer(server),
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { closeServer } from './http-server.js';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -103,6 +104,6 @@ export async function startFakeFacilitator(): Promise<FakeFacilitator> {
       answers.verify = { kind: 'ok' };
       answers.settle = { kind: 'ok' };
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => closeServer(server),
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { closeServer } from './http-server.js';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -89,6 +90,6 @@ export async function startOrigin(): Promise<TestOrigin> {
       hits.length = 0;
       state.mode = { kind: 'echo' };
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => closeServer(server),
   };
 }

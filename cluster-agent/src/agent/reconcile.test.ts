@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { conditionSummary, READY_CONDITIONS } from '../../../test/support/conditions.js';
 import { parseServiceOffer, planCatalog, rawOfferKey, type OfferDecision } from '../../../core/index.js';
 import { reconcileOffer, type HealthObservation, type OfferStatus, type ReconcileInput } from './reconcile.js';
 
@@ -58,15 +59,7 @@ describe('reconcileOffer', () => {
     const out = reconcileOffer(input(decide([manifest('qwen')], 'llm/qwen')));
     expect(out.status.observedGeneration).toBe(3);
     expect(out.status.endpoint).toBe('https://edge.test/services/qwen');
-    const summary = Object.fromEntries(out.status.conditions!.map((c) => [c.type, `${c.status}/${c.reason}`]));
-    expect(summary).toEqual({
-      UpstreamHealthy: 'True/Healthy',
-      RoutePublished: 'True/RoutePublished',
-      PaymentGateReady: 'True/Acknowledged',
-      PathConflict: 'False/PathOwned',
-      Draining: 'False/Active',
-      Ready: 'True/Ready',
-    });
+    expect(conditionSummary(out.status.conditions)).toEqual(READY_CONDITIONS);
     expect(out.route).toBe('present');
     expect(out.requeueAfterMs).toBeUndefined();
     expect(out.statusChanged).toBe(true);

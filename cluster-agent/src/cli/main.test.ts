@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { closeServer } from '../../../test/support/http-server.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,8 +51,7 @@ spec:
 });
 afterAll(async () => {
   await edge.dispose();
-  upstream.closeAllConnections();
-  await new Promise((resolve) => upstream.close(resolve));
+  await closeServer(upstream);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeServer } from '../../../test/support/http-server.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,8 +53,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await edge.dispose();
-  upstream.closeAllConnections();
-  await new Promise((resolve) => upstream.close(resolve));
+  await closeServer(upstream);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { conditionSummary, READY_CONDITIONS } from '../../../test/support/conditions.js';
 import { controlPlane } from '../../../test/kube/fixture.js';
 import { CATALOG_FINALIZER } from '../../src/agent/finalizer.js';
 import { FIELD_MANAGER } from '../../src/agent/routes.js';
@@ -54,14 +55,7 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
     expect(created.spec).toMatchObject({ type: 'inference', upstream: { service: 'ollama', port: 11434, healthPath: '/health' }, payment: { scheme: 'exact', maxTimeoutSeconds: 300 } });
     await c.startAgent();
     const offer = (await ready('qwen')) as StoredOffer;
-    expect(Object.fromEntries((offer.status?.conditions ?? []).map((x) => [x.type, `${x.status}/${x.reason}`]))).toEqual({
-      UpstreamHealthy: 'True/Healthy',
-      RoutePublished: 'True/RoutePublished',
-      PaymentGateReady: 'True/Acknowledged',
-      PathConflict: 'False/PathOwned',
-      Draining: 'False/Active',
-      Ready: 'True/Ready',
-    });
+    expect(conditionSummary(offer.status?.conditions)).toEqual(READY_CONDITIONS);
     expect(offer.status?.observedGeneration).toBe(1);
     for (const x of offer.status?.conditions ?? []) expect(Date.parse(x.lastTransitionTime)).toBeGreaterThan(Date.now() - 60_000);
     expect(offer.metadata.finalizers).toContain(CATALOG_FINALIZER);
