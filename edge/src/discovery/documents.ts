@@ -1,7 +1,8 @@
 import { clockTransitions, snapshotFacts, type CatalogSnapshot } from '../../../core/index.js';
+import { CATALOG_PAGE_PATH, renderCatalogPage } from '../../../core/render/catalog-html.js';
 import { renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
-import { renderSkillMarkdown } from '../../../core/render/skill-md.js';
+import { renderSkillMarkdown, SERVICES_PATH } from '../../../core/render/skill-md.js';
 import type { CatalogView } from '../catalog/view.js';
 
 /**
@@ -12,15 +13,28 @@ import type { CatalogView } from '../catalog/view.js';
 
 export const JSON_TYPE = 'application/json';
 export const MARKDOWN_TYPE = 'text/markdown; charset=utf-8';
+export const HTML_PAGE_TYPE = 'text/html; charset=utf-8';
 
 export interface RenderedDocument {
   readonly body: string;
   readonly contentType: string;
   /** Quoted strong entity tag of `body`. */
   readonly etag: string;
+  /** Headers that belong to this render (the page's Content-Security-Policy). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type RenderParams = { snapshot: CatalogSnapshot; baseUrl: string; nowMs: number };
+type Rendered = string | { readonly body: string; readonly headers: Readonly<Record<string, string>> };
+
+/** `/` for people: the catalog page allows only its own inline style and script; JSON clients are sent on (routes.ts). */
+function catalogPage(p: RenderParams): Rendered {
+  const page = renderCatalogPage(p);
+  return {
+    body: page.html,
+    headers: { 'Content-Security-Policy': page.contentSecurityPolicy, Vary: 'Accept', Link: `<${SERVICES_PATH}>; rel="alternate"; type="application/json"` },
+  };
+}
 
 export const CATALOG_DOCUMENTS = {
   '/api/services.json': { contentType: JSON_TYPE, render: (p: RenderParams) => serializeServicesDocument(renderServicesDocument(p)) },
@@ -29,6 +43,7 @@ export const CATALOG_DOCUMENTS = {
     contentType: JSON_TYPE,
     render: (p: RenderParams) => serializeRegistrationDocument(renderRegistrationDocument(p)),
   },
+  [CATALOG_PAGE_PATH]: { contentType: HTML_PAGE_TYPE, render: catalogPage },
 } as const;
 export type CatalogDocumentPath = keyof typeof CATALOG_DOCUMENTS;
 
@@ -40,8 +55,9 @@ async function strongEtag(body: string): Promise<string> {
   return `"${hex}"`;
 }
 
-async function withEtag(body: string, contentType: string): Promise<RenderedDocument> {
-  return { body, contentType, etag: await strongEtag(body) };
+async function withEtag(rendered: Rendered, contentType: string): Promise<RenderedDocument> {
+  if (typeof rendered === 'string') return { body: rendered, contentType, etag: await strongEtag(rendered) };
+  return { body: rendered.body, contentType, etag: await strongEtag(rendered.body), headers: rendered.headers };
 }
 
 /** Distinct instants at which any offer's verdict changes by the clock (core `clockTransitions`), ascending; once per view. */

@@ -1,9 +1,12 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../app.js';
 import { currentCatalog } from '../catalog/cache.js';
 import { publicBaseUrl } from '../env.js';
+import { CATALOG_PAGE_PATH } from '../../../core/render/catalog-html.js';
+import { SERVICES_PATH } from '../../../core/render/skill-md.js';
 import { methodNotAllowed } from '../method-not-allowed.js';
+import { HTML_TYPE, JSON_TYPE, preferredType } from '../pages/accept.js';
 import { CATALOG_DOCUMENTS, catalogDocument, SCHEMA_PATH, servicesSchemaDocument, type CatalogDocumentPath, type RenderedDocument } from './documents.js';
 import { cacheControl, ifNoneMatchHits, MAX_AGE_SECONDS } from './freshness.js';
 
@@ -18,6 +21,7 @@ function serve(c: Context<AppEnv>, document: RenderedDocument, cacheControlValue
   c.header('ETag', document.etag);
   c.header('Cache-Control', cacheControlValue);
   c.header('X-Content-Type-Options', 'nosniff');
+  for (const [name, value] of Object.entries(document.headers ?? {})) c.header(name, value);
   if (ifNoneMatchHits(c.req.header('If-None-Match'), document.etag)) return c.body(null, 304);
   c.header('Content-Type', document.contentType);
   return c.body(document.body, 200);
@@ -39,8 +43,17 @@ export const discovery = new Hono<AppEnv>();
 // CORS answers every OPTIONS (a preflight), so Allow lists it beside the routes' GET and HEAD.
 const otherMethods = methodNotAllowed(discovery, ['OPTIONS']);
 
+/** `/` is the catalog page for people; a client that prefers JSON to HTML is sent to the JSON catalog. */
+const jsonClientsToServices: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (preferredType(c.req.header('Accept'), [HTML_TYPE, JSON_TYPE]) !== JSON_TYPE) return next();
+  c.header('Vary', 'Accept');
+  c.header('Cache-Control', `public, max-age=${MAX_AGE_SECONDS}`);
+  return c.redirect(SERVICES_PATH, 303);
+};
+
 for (const path of Object.keys(CATALOG_DOCUMENTS) as CatalogDocumentPath[]) {
   discovery.use(path, otherMethods, publicCors);
+  if (path === CATALOG_PAGE_PATH) discovery.get(path, jsonClientsToServices);
   discovery.get(path, (c) => serveCatalogDocument(c, path));
 }
 

@@ -1,7 +1,8 @@
 import { GATE_REASONS } from '../../../core/x402/reasons.js';
 import type { GateEvent } from '../metrics/recorder.js';
 import type { PaidRoute, PaymentOutcome, RouteOutcome } from './outcomes.js';
-import { challengeResponse, jsonResponse, passThrough, preflightResponse } from './responses.js';
+import { prefersHtml } from '../pages/accept.js';
+import { challengeResponse, jsonResponse, passThrough, paywallResponse, preflightResponse } from './responses.js';
 
 /**
  * The one table from the gate's outcomes to HTTP: status, headers and body for each, and for the
@@ -14,7 +15,7 @@ interface PaymentRow<O> {
   readonly events: readonly GateEvent[];
   /** The `reason` label of `payment_failed`. */
   readonly reason?: (outcome: O) => string;
-  readonly answer: (outcome: O, paid: PaidRoute) => Response;
+  readonly answer: (outcome: O, paid: PaidRoute, request: Request) => Response;
 }
 
 type Of<U, K> = Extract<U, { kind: K }>;
@@ -35,7 +36,9 @@ const unknownSettlement = (paid: PaidRoute) => jsonResponse(503, { error: 'settl
 const PAYMENT_ANSWERS: { [K in PaymentOutcome['kind']]: PaymentRow<Of<PaymentOutcome, K>> } = {
   payment_required: {
     events: ['payment_required'],
-    answer: (_, paid) => challengeResponse(paid.route, paid.requirement, paid.resourceUrl, 'payment_required'),
+    // SPEC §5 "People and retries": a browser gets the same 402 as a page, every other client today's JSON; caches keep them apart.
+    answer: (_, paid, request) =>
+      (prefersHtml(request.headers.get('Accept')) ? paywallResponse : challengeResponse)(paid.route, paid.requirement, paid.resourceUrl, 'payment_required', { Vary: 'Accept' }),
   },
   invalid_payment_header: {
     events: ['payment_failed'],
@@ -89,10 +92,10 @@ export function answerRoute(outcome: RouteOutcome, request: Request): Response {
 }
 
 /** The answer to a payment outcome, after counting its events through `record`. */
-export function answerPayment(outcome: PaymentOutcome, paid: PaidRoute, record: (event: GateEvent, reason?: string) => void): Response {
+export function answerPayment(outcome: PaymentOutcome, paid: PaidRoute, request: Request, record: (event: GateEvent, reason?: string) => void): Response {
   const row = PAYMENT_ANSWERS[outcome.kind] as PaymentRow<PaymentOutcome>;
   record('request');
   const reason = row.reason?.(outcome);
   for (const event of row.events) record(event, event === 'payment_failed' ? reason : undefined);
-  return row.answer(outcome, paid);
+  return row.answer(outcome, paid, request);
 }

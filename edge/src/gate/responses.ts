@@ -1,5 +1,6 @@
 import { formatHttpDate } from '../../../core/time.js';
 import { drainEndsAtMs } from '../../../core/offer-state.js';
+import { renderPaywallPage } from '../../../core/render/paywall-html.js';
 import type { PaymentRequirement } from '../../../core/requirement.js';
 import { buildChallenges, PAYMENT_REQUIRED_HEADER } from '../../../core/x402/challenge.js';
 import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from '../../../core/x402/payment-header.js';
@@ -30,6 +31,24 @@ export function jsonResponse(status: number, body: unknown, route?: RouteContext
 export function challengeResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
   const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
   return jsonResponse(402, v1, route, { [PAYMENT_REQUIRED_HEADER]: header, ...extra });
+}
+
+/** The same 402 as a page for a person (SPEC §5 "People and retries"): the same header, an HTML body whose script pays it. */
+export function paywallResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
+  const { v2, header } = buildChallenges({ requirement, resourceUrl, error });
+  const drainEndsAt = route.draining ? route.offer.drainEndsAt : undefined;
+  const page = renderPaywallPage({ challenge: v2, requirements: [requirement], offer: route.offer, ...(drainEndsAt ? { drainEndsAt } : {}) });
+  const headers = new Headers({
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': page.contentSecurityPolicy,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    [PAYMENT_REQUIRED_HEADER]: header,
+    ...extra,
+  });
+  applyRouteHeaders(headers, route);
+  return new Response(page.html, { status: 402, headers });
 }
 
 // Not hono/cors: it allows either a fixed header list or the requested ones, and a buyer needs both (the payment headers, plus its own).

@@ -90,7 +90,7 @@ export function createGate(options: GateOptions = {}): Hono<AppEnv> {
       trace: tracer(c, settings.serverTiming),
     };
     const outcome = await runPayment(request, found.paid, ctx);
-    return answerPayment(outcome, found.paid, (event, reason) => recordGateEvent(c.env, c.executionCtx, found.labels, event, reason));
+    return answerPayment(outcome, found.paid, request, (event, reason) => recordGateEvent(c.env, c.executionCtx, found.labels, event, reason));
   });
   return app;
 }
