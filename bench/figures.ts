@@ -13,7 +13,7 @@ export interface Figure {
 
 export interface BenchResults {
   readonly measuredAt: string;
-  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly machine: { readonly cpus: number; readonly node: string; /** 1-minute load average when the run started and ended: ratios drift on a busy machine. */ readonly loadAverage?: { start: number; end?: number } };
   readonly runs: Record<string, LoadResult>;
   readonly figures: Figure[];
   readonly unavailable: { case: string; reason: string }[];

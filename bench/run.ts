@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../test/support/edge-bundle.js';
 import { signerVars, TEST_PAY_TO } from '../test/support/snapshots.js';
@@ -53,7 +53,7 @@ const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
 async function main(): Promise<void> {
-  const results: BenchResults = { measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, runs: {}, figures: [], unavailable: [] };
+  const results: BenchResults = { measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadAverage: { start: loadavg()[0] ?? 0 } }, runs: {}, figures: [], unavailable: [] };
   const cleanups: Cleanup[] = [];
   try {
     const bundles = await bundleWorkers();
@@ -76,6 +76,8 @@ async function main(): Promise<void> {
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
+  if (results.machine.loadAverage) results.machine.loadAverage.end = loadavg()[0] ?? 0;
+  console.log(`\nLoad average ${results.machine.loadAverage?.start.toFixed(2)} at the start, ${results.machine.loadAverage?.end?.toFixed(2)} at the end (${results.machine.cpus} cores)`);
   console.log(`\nLoad runs (autocannon in a separate process, loopback)\n${formatRuns(results.runs)}`);
   console.log(`\nFigures\n${formatFigures(results.figures)}`);
   for (const u of results.unavailable) console.log(`not available: ${u.case}: ${u.reason}`);
