@@ -19,11 +19,12 @@ export const ACCEPTED_SNAPSHOT_SCHEMA_VERSIONS = ['1', SNAPSHOT_SCHEMA_VERSION] 
 export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
 export const MAX_SNAPSHOT_OFFERS = 20_000;
 
+const RFC3339_UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const rfc3339Utc = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'must be RFC 3339 UTC to the second')
-  // A signed snapshot naming 30 February would otherwise pass here and throw wherever the time is read.
-  .refine(isRealInstant, 'must be a real calendar time');
+  .regex(RFC3339_UTC_SECONDS, 'must be RFC 3339 UTC to the second')
+  // A signed snapshot naming 30 February would otherwise pass here and throw wherever the time is read (a malformed one is the regex's to report).
+  .refine((value) => !RFC3339_UTC_SECONDS.test(value) || isRealInstant(value), 'must be a real calendar time');
 
 export const Registration8004 = z.object({
   agentId: z.number().int().nonnegative(),
