@@ -1,4 +1,5 @@
 import { clockTransitions, snapshotFacts, type CatalogSnapshot } from '../../../core/index.js';
+import { sha256Hex } from '../../../core/sha256.js';
 import { CATALOG_PAGE_PATH, renderCatalogPage } from '../../../core/render/catalog-html.js';
 import { renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
@@ -50,9 +51,7 @@ export type CatalogDocumentPath = keyof typeof CATALOG_DOCUMENTS;
 export const SCHEMA_PATH = '/api/services.schema.json';
 
 async function strongEtag(body: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body));
-  const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `"${hex}"`;
+  return `"${(await sha256Hex(body)).slice(2)}"`;
 }
 
 async function withEtag(rendered: Rendered, contentType: string): Promise<RenderedDocument> {
