@@ -28,9 +28,30 @@ export function jsonResponse(status: number, body: unknown, route?: RouteContext
 }
 
 /** 402 with both challenges; `error` is "payment_required" or the reason a payment was refused. */
+/** Encoded challenges per requirement (one object per snapshot view), a few resource URLs each: unpaid probes repeat them. */
+const encodedChallenges = new WeakMap<PaymentRequirement, Map<string, { body: string; header: string }>>();
+const MAX_CACHED_CHALLENGES_PER_OFFER = 64;
+
+function encodedChallenge(requirement: PaymentRequirement, resourceUrl: string, error: string): { body: string; header: string } {
+  let cache = encodedChallenges.get(requirement);
+  if (!cache) encodedChallenges.set(requirement, (cache = new Map()));
+  const key = `${error}\n${resourceUrl}`;
+  let encoded = cache.get(key);
+  if (!encoded) {
+    const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
+    encoded = { body: JSON.stringify(v1), header };
+    // Any path under an offer is a resource URL: keep the cache bounded whatever a client asks for.
+    if (cache.size >= MAX_CACHED_CHALLENGES_PER_OFFER) cache.clear();
+    cache.set(key, encoded);
+  }
+  return encoded;
+}
+
 export function challengeResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
-  const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
-  return jsonResponse(402, v1, route, { [PAYMENT_REQUIRED_HEADER]: header, ...extra });
+  const { body, header } = encodedChallenge(requirement, resourceUrl, error);
+  const headers = new Headers({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', [PAYMENT_REQUIRED_HEADER]: header, ...extra });
+  applyRouteHeaders(headers, route);
+  return new Response(body, { status: 402, headers });
 }
 
 /** The same 402 as a page for a person (SPEC §5 "People and retries"): the same header, an HTML body whose script pays it. */
