@@ -77,6 +77,13 @@ export function crossFieldProblems(offer: ServiceOffer): OfferProblem[] {
       message: 'needs perRequest, perMTok or perHour (perEpoch alone is not chargeable)',
     });
   }
+  const charged = chargeablePrice(payment.price)?.unit;
+  if (payment.price.tokensPerRequest !== undefined && charged !== 'perMTok') {
+    problems.push({ field: 'spec.payment.price.tokensPerRequest', message: 'applies only when perMTok is the charged price (set perMTok, and no perRequest)' });
+  }
+  if (payment.price.minutesPerRequest !== undefined && charged !== 'perHour') {
+    problems.push({ field: 'spec.payment.price.minutesPerRequest', message: 'applies only when perHour is the charged price (set perHour, and no perRequest or perMTok)' });
+  }
   const payTo = checksumProblem('spec.payment.payTo', payment.payTo);
   if (payTo) problems.push(payTo);
   const asset = payment.asset && checksumProblem('spec.payment.asset.address', payment.asset.address);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DECIMAL_PATTERN } from './price.js';
+import { DECIMAL_PATTERN, DEFAULT_MINUTES_PER_REQUEST, DEFAULT_TOKENS_PER_REQUEST, MAX_MINUTES_PER_REQUEST, MAX_TOKENS_PER_REQUEST } from './price.js';
 import { DURATION_PATTERN } from './time.js';
 
 /**
@@ -74,6 +74,20 @@ export const PriceSpec = z.object({
   perMTok: decimal.optional(),
   perHour: decimal.optional(),
   perEpoch: decimal.optional(),
+  tokensPerRequest: z
+    .number()
+    .int('must be a whole number of tokens')
+    .min(1, 'must be at least 1 token')
+    .max(MAX_TOKENS_PER_REQUEST, `must be at most ${MAX_TOKENS_PER_REQUEST} tokens`)
+    .describe(`perMTok only: tokens one request is assumed to use; the charge per request is perMTok × tokensPerRequest / 1,000,000 (default ${DEFAULT_TOKENS_PER_REQUEST})`)
+    .optional(),
+  minutesPerRequest: z
+    .number()
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1 minute')
+    .max(MAX_MINUTES_PER_REQUEST, `must be at most ${MAX_MINUTES_PER_REQUEST} minutes (a day)`)
+    .describe(`perHour only: minutes one request is assumed to take; the charge per request is perHour × minutesPerRequest / 60 (default ${DEFAULT_MINUTES_PER_REQUEST})`)
+    .optional(),
 });
 
 export const PaymentSpec = z.object({

@@ -63,8 +63,8 @@ describe('perRequestAtomicAmount', () => {
 describe('chargeablePrice', () => {
   it('prefers perRequest over perMTok over perHour', () => {
     expect(chargeablePrice({ perRequest: '1', perMTok: '2', perHour: '3' })).toEqual({ unit: 'perRequest', raw: '1' });
-    expect(chargeablePrice({ perMTok: '2', perHour: '3', perEpoch: '4' })).toEqual({ unit: 'perMTok', raw: '2' });
-    expect(chargeablePrice({ perHour: '3' })).toEqual({ unit: 'perHour', raw: '3' });
+    expect(chargeablePrice({ perMTok: '2', perHour: '3', perEpoch: '4' })).toEqual({ unit: 'perMTok', raw: '2', tokensPerRequest: 1000 });
+    expect(chargeablePrice({ perHour: '3' })).toEqual({ unit: 'perHour', raw: '3', minutesPerRequest: 5 });
   });
 
   it('does not charge perEpoch alone', () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { resolveNetwork } from './networks.js';
 import type { ServiceOfferSpec } from './offer.js';
-import { chargeablePrice, formatPrice, perRequestAtomicAmount, type ChargeablePrice } from './price.js';
+import { chargeablePrice, formatPrice, perRequestAtomicAmount, priceBasis, type ChargeablePrice } from './price.js';
+import { formatAtomicAmount } from './token-amount.js';
 
 /**
  * The resolved payment requirement of an offer: everything the 402 challenge, the local EIP-3009
@@ -39,6 +40,23 @@ export type PaymentUnresolvedReason = 'NoChargeablePrice' | 'UnknownNetwork' | '
 /** `registration.description`, else the generic line of SPEC §4.1. */
 export function offerDescription(spec: Pick<ServiceOfferSpec, 'type' | 'registration'>): string {
   return spec.registration?.description ?? `x402 payment-gated ${spec.type} service`;
+}
+
+const DESCRIPTION_MAX = 4096;
+
+/**
+ * The 402's description: the offer's, and for a perMTok or perHour price the charge per request and
+ * the assumption behind it, e.g. "… — 0.008 USDC per request (2 USDC per million tokens at 4,000
+ * tokens per request)". The seller's text is shortened (ending "…") when both would not fit.
+ */
+export function chargeDescription(params: { description: string; price: ChargeablePrice; amount: string; decimals: number; symbol: string }): string {
+  const basis = priceBasis(params.price, params.symbol);
+  if (basis === undefined) return params.description;
+  const perRequest = formatAtomicAmount({ amount: params.amount, decimals: params.decimals });
+  const suffix = ` — ${perRequest} ${params.symbol} per request (${basis})`;
+  const room = DESCRIPTION_MAX - suffix.length;
+  const text = params.description.length <= room ? params.description : `${params.description.slice(0, room - 1)}…`;
+  return `${text}${suffix}`;
 }
 
 /** Resolve an offer's payment block into a requirement, or say why it cannot be charged. */
@@ -84,7 +102,7 @@ export function resolvePayment(spec: ServiceOfferSpec): PaymentResolution {
     },
     payTo: payment.payTo,
     maxTimeoutSeconds: payment.maxTimeoutSeconds,
-    description: offerDescription(spec),
+    description: chargeDescription({ description: offerDescription(spec), price, amount: amount.toString(), decimals, symbol: symbol ?? 'units' }),
     mimeType: 'application/json',
   };
   return { ok: true, requirement, price, display: formatPrice(price, symbol ?? 'units') };

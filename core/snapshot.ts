@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OfferType, RegistrationService } from './offer.js';
+import { MAX_MINUTES_PER_REQUEST, MAX_TOKENS_PER_REQUEST } from './price.js';
 import { PaymentRequirement } from './requirement.js';
 import { isRealInstant } from './time.js';
 
@@ -69,6 +70,10 @@ export const SnapshotOffer = z.object({
     unit: z.enum(['perRequest', 'perMTok', 'perHour']),
     /** e.g. "0.001 USDC/request". */
     display: z.string().max(128),
+    /** perMTok only: the tokens a request is assumed to use (absent in older snapshots: the default, 1,000). */
+    tokensPerRequest: z.number().int().min(1).max(MAX_TOKENS_PER_REQUEST).optional(),
+    /** perHour only: the minutes a request is assumed to take (absent in older snapshots: the default, 5). */
+    minutesPerRequest: z.number().int().min(1).max(MAX_MINUTES_PER_REQUEST).optional(),
   }),
   /** Present iff the payment resolved. */
   requirement: PaymentRequirement.optional(),

@@ -50,7 +50,7 @@ describe('catalog page', () => {
       expect(field(card, 'endpoint')).toBe(service.endpoint);
     }
     expect(field(listed.get('a/llm') ?? '', 'amount')).toBe('0.002');
-    expect(field(listed.get('a/llm') ?? '', 'listed-price')).toBe('2 USDC/MTok');
+    expect(field(listed.get('a/llm') ?? '', 'listed-price')).toBe('2 USDC per million tokens at 1,000 tokens per request');
     expect(field(listed.get('a/llm') ?? '', 'network-name')).toBe('Base');
     expect(field(listed.get('b/zeta') ?? '', 'amount')).toBe('0.001');
     expect(html).toContain('3 services available');

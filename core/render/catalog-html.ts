@@ -2,7 +2,7 @@ import type { CatalogSnapshot } from '../snapshot.js';
 import { html, htmlPage, type HtmlPage } from './html.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
 import { PAGE_STYLE } from './page-style.js';
-import { paymentTerms } from './payment-terms.js';
+import { listedPriceBasis, paymentTerms } from './payment-terms.js';
 import { agentCard } from './registration.js';
 import { NO_SERVICES_LINE, REGISTRATION_PATH, SERVICES_PATH } from './skill-md.js';
 import { termsRows } from './terms-html.js';
@@ -41,7 +41,7 @@ export const COUNTDOWN_SCRIPT = `
 
 function offerCard(listed: ListedOffer, baseUrl: string) {
   const { offer, requirement, drainEndsAt } = listed;
-  const listedPrice = offer.price.unit === 'perRequest' ? undefined : offer.price.display;
+  const listedPrice = listedPriceBasis(offer.price, requirement);
   return html`<article class="card" data-offer="${offer.namespace}/${offer.name}">
 <h3><a href="${offer.path}">${offer.name}</a> <span class="muted">${offer.namespace}</span>${drainEndsAt === undefined ? undefined : html` <span class="badge draining">draining</span>`}</h3>
 <p class="muted">${offer.description}</p>

@@ -1,3 +1,4 @@
+import { priceBasis, type ChargeablePrice } from '../price.js';
 import type { PaymentRequirement } from '../requirement.js';
 import { formatAtomicAmount } from '../token-amount.js';
 
@@ -43,4 +44,13 @@ export function paymentTerms(requirement: PaymentRequirement): PaymentTerms {
     assetAddress: asset.address,
     payTo: requirement.payTo,
   };
+}
+
+/**
+ * What a perMTok or perHour offer's per-request charge assumes, in words with the listed price, e.g.
+ * "2 USDC per million tokens at 4,000 tokens per request"; undefined for a perRequest price. The
+ * symbol is the requirement's (the one the amount is in).
+ */
+export function listedPriceBasis(price: ChargeablePrice, requirement: Pick<PaymentRequirement, 'asset'>): string | undefined {
+  return priceBasis(price, requirement.asset.symbol ?? 'units');
 }

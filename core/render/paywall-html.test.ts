@@ -89,7 +89,7 @@ describe('renderPaywallPage', () => {
     const requirement = offer.requirement ?? testRequirement();
     const { html } = page(requirement, offer, '2026-06-01T13:00:00Z');
     expect(field(html, 'amount')).toBe('0.002');
-    expect(field(html, 'listed-price')).toBe('2 USDC/MTok');
+    expect(field(html, 'listed-price')).toBe('2 USDC per million tokens at 1,000 tokens per request');
     expect(field(html, 'drain-ends')).toBe('2026-06-01T13:00:00Z');
     expect(field(page(testRequirement()).html, 'listed-price')).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import type { SnapshotOffer } from '../snapshot.js';
 import type { V2Challenge } from '../x402/challenge.js';
 import { html, htmlPage, type HtmlPage } from './html.js';
 import { PAGE_STYLE } from './page-style.js';
-import { paymentTerms } from './payment-terms.js';
+import { listedPriceBasis, paymentTerms } from './payment-terms.js';
 import { PAYWALL_DATA_ID, PAYWALL_SCRIPT } from './paywall-script.js';
 import { CATALOG_PAGE_PATH, SKILL_PATH } from './catalog-html.js';
 import { REGISTRATION_PATH, SERVICES_PATH } from './skill-md.js';
@@ -25,11 +25,11 @@ export interface PaywallPageParams {
   readonly drainEndsAt?: string;
 }
 
-function option(requirement: PaymentRequirement, index: number, listedPrice: string | undefined) {
+function option(requirement: PaymentRequirement, index: number, price: PaywallPageParams['offer']['price']) {
   const terms = paymentTerms(requirement);
   return html`<section class="card" data-option="${index}">
 <dl>
-${termsRows(terms, listedPrice)}</dl>
+${termsRows(terms, listedPriceBasis(price, requirement))}</dl>
 <button type="button" data-pay="${index}">Pay ${terms.amount} ${terms.symbol} on ${terms.networkName} with a browser wallet</button>
 </section>
 `;
@@ -41,7 +41,6 @@ export function renderPaywallPage(params: PaywallPageParams): HtmlPage {
     throw new RangeError(`a paywall page needs one requirement per option of the challenge (${requirements.length} for ${challenge.accepts.length})`);
   }
   const resourceUrl = challenge.resource.url;
-  const listedPrice = offer.price.unit === 'perRequest' ? undefined : offer.price.display;
   const main = html`<main>
 <p class="eyebrow">402 · Payment required</p>
 <h1>${offer.name}</h1>
@@ -55,7 +54,7 @@ ${drainEndsAt === undefined ? undefined : html`<dt>Closes</dt>
 <dd><span class="badge draining">draining</span> <time datetime="${drainEndsAt}" data-field="drain-ends">${drainEndsAt}</time></dd>
 `}</dl>
 <h2>${requirements.length === 1 ? 'Pay for one request' : 'Pay for one request, in any of these ways'}</h2>
-${requirements.map((requirement, index) => option(requirement, index, listedPrice))}<p id="pay-status" role="status" aria-live="polite"></p>
+${requirements.map((requirement, index) => option(requirement, index, offer.price))}<p id="pay-status" role="status" aria-live="polite"></p>
 <section class="card" id="result" hidden>
 <h3>Answer</h3>
 <p class="muted" id="result-meta"></p>

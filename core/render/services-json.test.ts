@@ -29,11 +29,12 @@ describe('services.json', () => {
 
   it('writes every entry key of SPEC §4.1 in order with absolute endpoint and exact amounts', () => {
     const entry = only(render([offerManifest({ name: 'llama', namespace: 'ai', spec: { type: 'inference', model: { name: 'llama3.2:1b' }, payment: { network: 'base-sepolia', payTo: FIXTURE_PAY_TO, price: { perMTok: '2' } }, registration: { enabled: true, skills: ['chat'] } } })]));
-    expect(Object.keys(entry)).toEqual(['name', 'namespace', 'type', 'model', 'endpoint', 'price', 'priceRaw', 'priceUnit', 'priceAtomicUnits', 'payTo', 'network', 'caip2Network', 'chainId', 'asset', 'description', 'skills']);
+    expect(Object.keys(entry)).toEqual(['name', 'namespace', 'type', 'model', 'endpoint', 'price', 'priceRaw', 'priceUnit', 'priceAtomicUnits', 'pricePerRequest', 'tokensPerRequest', 'priceBasis', 'payTo', 'network', 'caip2Network', 'chainId', 'asset', 'description', 'skills']);
     expect(entry).toEqual({
       name: 'llama', namespace: 'ai', type: 'inference', model: 'llama3.2:1b',
       endpoint: 'https://edge.example.com/services/llama',
       price: '2 USDC/MTok', priceRaw: '2', priceUnit: 'perMTok', priceAtomicUnits: '2000',
+      pricePerRequest: '0.002', tokensPerRequest: 1000, priceBasis: '2 USDC per million tokens at 1,000 tokens per request',
       payTo: FIXTURE_PAY_TO, network: 'base-sepolia', caip2Network: 'eip155:84532', chainId: 84532,
       asset: { address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', symbol: 'USDC', decimals: 6, transferMethod: 'eip3009', eip712Domain: { name: 'USDC', version: '2' } },
       description: 'x402 payment-gated inference service',

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_MINUTES_PER_REQUEST, DEFAULT_TOKENS_PER_REQUEST } from '../price.js';
 import type { CatalogSnapshot } from '../snapshot.js';
+import { formatAtomicAmount } from '../token-amount.js';
+import { listedPriceBasis } from './payment-terms.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
 
 /**
@@ -22,6 +25,27 @@ export const ServiceEntry = z
     priceRaw: z.string().regex(/^[0-9]+(\.[0-9]+)?$/).meta({ description: 'The price as written in the offer' }),
     priceUnit: z.enum(['perRequest', 'perMTok', 'perHour']),
     priceAtomicUnits: z.string().regex(/^[1-9][0-9]*$/).meta({ description: 'Atomic units the 402 demands per request' }),
+    pricePerRequest: z
+      .string()
+      .regex(/^[0-9]+(\.[0-9]+)?$/)
+      .optional()
+      .meta({ description: 'Token units one request costs (priceAtomicUnits over 10^asset.decimals), e.g. "0.008" (optional in the schema so documents from older edges stay valid)' }),
+    tokensPerRequest: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'priceUnit perMTok only: the tokens one request is assumed to use; the charge per request is priceRaw × tokensPerRequest / 1,000,000' }),
+    minutesPerRequest: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'priceUnit perHour only: the minutes one request is assumed to take; the charge per request is priceRaw × minutesPerRequest / 60' }),
+    priceBasis: z
+      .string()
+      .optional()
+      .meta({ description: 'perMTok/perHour only: the assumption in words, e.g. "2 USDC per million tokens at 4,000 tokens per request"' }),
     payTo: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
     network: z.string().meta({ description: 'spec.payment.network as written' }),
     caip2Network: z.string().regex(/^eip155:[1-9][0-9]*$/),
@@ -54,6 +78,7 @@ export type ServicesDocument = z.infer<typeof ServicesDocument>;
 function serviceEntry(listed: ListedOffer, baseUrl: string): ServiceEntry {
   const { offer, requirement } = listed;
   const { asset } = requirement;
+  const basis = listedPriceBasis(offer.price, requirement);
   return {
     name: offer.name,
     namespace: offer.namespace,
@@ -64,6 +89,10 @@ function serviceEntry(listed: ListedOffer, baseUrl: string): ServiceEntry {
     priceRaw: offer.price.raw,
     priceUnit: offer.price.unit,
     priceAtomicUnits: requirement.amount,
+    pricePerRequest: formatAtomicAmount({ amount: requirement.amount, decimals: asset.decimals }),
+    ...(offer.price.unit === 'perMTok' ? { tokensPerRequest: offer.price.tokensPerRequest ?? DEFAULT_TOKENS_PER_REQUEST } : {}),
+    ...(offer.price.unit === 'perHour' ? { minutesPerRequest: offer.price.minutesPerRequest ?? DEFAULT_MINUTES_PER_REQUEST } : {}),
+    ...(basis !== undefined ? { priceBasis: basis } : {}),
     payTo: requirement.payTo,
     network: offer.network,
     caip2Network: requirement.network,

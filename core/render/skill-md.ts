@@ -1,5 +1,7 @@
 import type { CatalogSnapshot } from '../snapshot.js';
+import { formatAtomicAmount } from '../token-amount.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
+import { listedPriceBasis } from './payment-terms.js';
 import { agentCard } from './registration.js';
 
 /**
@@ -40,13 +42,34 @@ function statusCell(listed: ListedOffer): string {
   return listed.drainEndsAt !== undefined ? `draining · ends \`${listed.drainEndsAt}\`` : '—';
 }
 
+/** Token units one request costs, with the symbol, e.g. "0.008 USDC". */
+function perRequestCharge(listed: ListedOffer): string {
+  const { asset, amount } = listed.requirement;
+  return `${formatAtomicAmount({ amount, decimals: asset.decimals })} ${asset.symbol ?? 'units'}`;
+}
+
+/** The table's price: the listed price, and for perMTok/perHour what one request costs. */
+function priceCell(listed: ListedOffer): string {
+  const { display, unit } = listed.offer.price;
+  return unit === 'perRequest' ? display : `${display} = ${perRequestCharge(listed)}/request`;
+}
+
+/** The details' price: for perMTok/perHour, the charge per request and the assumption behind it. */
+function priceBullet(listed: ListedOffer): string {
+  const { offer, requirement } = listed;
+  const atomic = `${codeSpan(requirement.amount)} atomic units per request`;
+  const basis = listedPriceBasis(offer.price, requirement);
+  if (basis === undefined) return `- **Price**: ${escapeInline(offer.price.display)} (${atomic})`;
+  return `- **Price**: ${escapeInline(perRequestCharge(listed))} per request (${escapeInline(basis)}; ${atomic})`;
+}
+
 function tableRow(listed: ListedOffer, baseUrl: string): string {
   const { offer } = listed;
   const cells = [
     escapeCell(offer.name),
     escapeCell(offer.type),
     offer.model !== undefined ? escapeCell(offer.model) : '—',
-    escapeCell(offer.price.display),
+    escapeCell(priceCell(listed)),
     statusCell(listed),
     // GFM splits rows on `|` before parsing code spans, so it is escaped inside the span too.
     codeSpan(absoluteUrl(baseUrl, offer.path)).replace(/\|/g, '\\|'),
@@ -60,7 +83,7 @@ function detailBlock(listed: ListedOffer, baseUrl: string): string {
     `- **Endpoint**: ${codeSpan(absoluteUrl(baseUrl, offer.path))}`,
     `- **Type**: ${escapeInline(offer.type)}`,
     ...(offer.model !== undefined ? [`- **Model**: ${escapeInline(offer.model)}`] : []),
-    `- **Price**: ${escapeInline(offer.price.display)} (${codeSpan(requirement.amount)} atomic units per request)`,
+    priceBullet(listed),
     `- **Pay To**: ${codeSpan(requirement.payTo)}`,
     `- **Network**: ${escapeInline(offer.network)} (${codeSpan(requirement.network)})`,
     ...(listed.drainEndsAt !== undefined ? [`- **Drain ends at**: \`${listed.drainEndsAt}\``] : []),
