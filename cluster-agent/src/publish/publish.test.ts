@@ -13,6 +13,7 @@ import { EdgePushError, EdgeUnreachableError } from './edge-client.js';
 import { EMPTY_IDENTITY, loadIdentity } from './identity.js';
 import { publishOnce, type PublishOnceParams } from './publish.js';
 import { catalogSigner } from './signer.js';
+import { formatPublishReport } from '../cli/commands/publish.js';
 
 const PAY_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 const offer = (name: string, upstream: string, extra = '') => `apiVersion: obol.org/v1alpha1
@@ -128,5 +129,20 @@ describe('publishOnce against the real edge', () => {
 
   it('an unreachable edge is a named error', async () => {
     await expect(publishOnce(params({ edgeUrl: deadUrl, edgeTimeoutMs: 1_000 }))).rejects.toBeInstanceOf(EdgeUnreachableError);
+  });
+
+  it('reports an offer that is both unhealthy and unpriced by the first rule it fails in SPEC order: unhealthy', async () => {
+    const only = mkdtempSync(join(tmpdir(), 'obol-publish-order-'));
+    try {
+      // 0.0000001 USDC rounds to 0 atomic units: the payment cannot resolve; the upstream is down too.
+      writeFileSync(join(only, 'delta.yaml'), offer('delta', deadUrl).replace('perRequest: "0.002"', 'perRequest: "0.0000001"'));
+      const result = await publishOnce(params({ offersDir: only }));
+      const decision = result.plan.decisions.find((d) => d.key.endsWith('delta'));
+      expect(decision?.verdict).toMatchObject({ published: false, reason: 'UpstreamUnhealthy' });
+      const line = formatPublishReport(result).split('\n').find((l) => l.includes('delta'));
+      expect(line).toMatch(/^\s+unhealthy\s+\S*delta/);
+    } finally {
+      rmSync(only, { recursive: true, force: true });
+    }
   });
 });
