@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../test/support/edge-bundle.js';
 import { spawnManaged, waitForHttp, type ManagedProcess } from '../../stack/processes.js';
-import { freePort } from '../../stack/wrangler-edge.js';
+import { freePort, freePorts } from '../../stack/wrangler-edge.js';
 
 export { freePort };
 
@@ -21,7 +21,7 @@ export interface WranglerEdge {
 }
 
 export async function startWranglerEdge(vars: Readonly<Record<string, string>>, readyTimeoutMs = 60_000): Promise<WranglerEdge> {
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const [port, inspectorPort] = await freePorts(2);
   const persistDir = mkdtempSync(join(tmpdir(), 'obol-agent-bench-edge-'));
   const url = `http://127.0.0.1:${port}`;
   const output: string[] = [];

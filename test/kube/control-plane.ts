@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CRD_PATH } from '../../cluster-agent/deploy/generate-crd.js';
-import { freePort } from '../../stack/wrangler-edge.js';
+import { freePort, freePorts } from '../../stack/wrangler-edge.js';
 import { ensureBinaries, type ControlPlaneBinaries } from './binaries.js';
 
 /**
@@ -186,7 +186,8 @@ async function writeKubeconfig(path: string, server: string, pki: Pki, user: { c
 }
 
 async function startEtcd(binaries: ControlPlaneBinaries, stateDir: string): Promise<{ managed: Managed; url: string }> {
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  // Asked together: two ports asked one after the other can be the same one, and etcd then cannot bind its second listener.
+  const [clientPort, peerPort] = await freePorts(2);
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const managed = launch('etcd', binaries.path.etcd, [
