@@ -132,7 +132,7 @@ async function forwardAndSettle(request: Request, paid: PaidRoute, ctx: PaymentC
 }
 
 /** Step 3: the payment answers our requirement and its authorization checks out. */
-function checkLocally(payment: PaymentPayload, paid: PaidRoute, settings: GateSettings): Promise<AuthorizationCheck> | AuthorizationCheck {
+async function checkLocally(payment: PaymentPayload, paid: PaidRoute, settings: GateSettings): Promise<AuthorizationCheck> {
   const matched = matchPayment(payment, paid.requirement);
   if (!matched.ok) return matched;
   return checkAuthorization({

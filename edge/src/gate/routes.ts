@@ -49,8 +49,10 @@ async function findOffer(request: Request, env: Env, baseUrl: string): Promise<R
 }
 
 /** Server-Timing spans: each trace closes the span since the previous one. */
+const NO_TRACE = (): void => undefined;
+
 function tracer(c: Context<AppEnv>, enabled: boolean): (step: string) => void {
-  if (!enabled) return () => undefined;
+  if (!enabled) return NO_TRACE;
   let last = performance.now();
   return (step) => {
     const now = performance.now();
