@@ -2,6 +2,7 @@ import { isAddress } from 'viem';
 import { z } from 'zod';
 import { drainSchedule } from './drain.js';
 import { ServiceOffer } from './offer.js';
+import { routeApiProblems } from './offer-api.js';
 import { chargeablePrice } from './price.js';
 import { parseDuration } from './time.js';
 
@@ -89,6 +90,7 @@ export function crossFieldProblems(offer: ServiceOffer): OfferProblem[] {
   const asset = payment.asset && checksumProblem('spec.payment.asset.address', payment.asset.address);
   if (asset) problems.push(asset);
   problems.push(...drainProblems(offer.spec));
+  problems.push(...routeApiProblems(offer.spec.api));
   return problems;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DECIMAL_PATTERN, DEFAULT_MINUTES_PER_REQUEST, DEFAULT_TOKENS_PER_REQUEST, MAX_MINUTES_PER_REQUEST, MAX_TOKENS_PER_REQUEST } from './price.js';
 import { DURATION_PATTERN } from './time.js';
+import { RouteApi } from './offer-api.js';
 
 /**
  * The ServiceOffer resource (`obol.org/v1alpha1`), SPEC §2. This zod schema is the single source of
@@ -141,6 +142,8 @@ export const ServiceOfferSpec = z.object({
     .max(512)
     .optional(),
   registration: RegistrationSpec.optional(),
+  /** How the route is called and what it answers: the OpenAPI document and the 402's Bazaar extension. */
+  api: RouteApi.optional(),
   drainAt: z
     .string()
     .regex(new RegExp(DRAIN_AT_PATTERN), 'must be an RFC 3339 time from 1970 to 8999 like "2026-06-01T13:00:00Z"')

@@ -24,6 +24,8 @@ const DROPPED: Record<string, string> = {
   propertyNames: 'not supported by CRDs; key rules stay in the zod validator',
 };
 
+const PRESERVE = 'x-kubernetes-preserve-unknown-fields';
+
 const isSchema = (value: unknown): value is Schema => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function child(value: unknown, path: string): Schema {
@@ -54,6 +56,10 @@ function convertObject(node: Schema, out: Schema, path: string): void {
 
 function convertNode(node: Schema, path: string): Schema {
   if ('anyOf' in node && !('type' in node)) return convertUnion(node, path);
+  // Free-form JSON (a JSON Schema, an example) marked so in zod: kept as written, judged by zod.
+  if (node[PRESERVE] === true && node.type === 'object') {
+    return { type: 'object', ...(typeof node.description === 'string' ? { description: node.description } : {}), [PRESERVE]: true };
+  }
   const out: Schema = {};
   for (const key of Object.keys(node)) {
     if (key in DROPPED || key === 'properties' || key === 'additionalProperties' || key === 'items') continue;
