@@ -1,4 +1,5 @@
 import type { CatalogSnapshot } from '../snapshot.js';
+import { CATALOG_PAGE_PATH, SKILL_PATH } from './document-paths.js';
 import { html, htmlPage, type HtmlPage } from './html.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
 import { PAGE_STYLE } from './page-style.js';
@@ -14,8 +15,7 @@ import { termsRows } from './terms-html.js';
  * absolute time without it. Every value is escaped: names and descriptions come from sellers.
  */
 
-export const CATALOG_PAGE_PATH = '/';
-export const SKILL_PATH = '/skill.md';
+export { CATALOG_PAGE_PATH, SKILL_PATH };
 
 /** Counts each `data-countdown` deadline down once a second; the page reads the same without it. */
 export const COUNTDOWN_SCRIPT = `

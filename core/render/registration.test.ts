@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureSnapshot, offerManifest } from '../../test/support/catalog-fixture.js';
-import { REGISTRATION_TYPE, renderRegistrationDocument, serializeRegistrationDocument } from './registration.js';
+import { REGISTRATION_TYPE, RegistrationDocument, renderRegistrationDocument, serializeRegistrationDocument } from './registration.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const BASE = 'https://edge.example.com';
@@ -11,6 +11,15 @@ type Manifests = Parameters<typeof fixtureSnapshot>[0]['manifests'];
 function render(manifests: Manifests, identity: Parameters<typeof fixtureSnapshot>[0]['identity'] = {}, nowMs = NOW) {
   return renderRegistrationDocument({ snapshot: fixtureSnapshot({ manifests, nowMs: NOW, identity }), baseUrl: BASE, nowMs });
 }
+
+/** The catalog documents every live file lists first (a probe of them gets 200, not a 402). */
+const DOCUMENT_ENTRIES = [
+  { name: 'web', endpoint: 'https://edge.example.com/' },
+  { name: 'catalog', endpoint: 'https://edge.example.com/api/services.json', version: '1' },
+  { name: 'skill', endpoint: 'https://edge.example.com/skill.md' },
+  { name: 'OpenAPI', endpoint: 'https://edge.example.com/openapi.json' },
+];
+const OASF_ENDPOINT = 'https://edge.example.com/.well-known/agent-registration.json';
 
 const registered = (name: string, extra: Record<string, unknown> = {}, spec: Record<string, unknown> = {}) =>
   offerManifest({ name, spec: { registration: { enabled: true, ...extra }, ...spec } });
@@ -42,22 +51,53 @@ describe('agent-registration.json', () => {
       offerManifest({ name: 'private' }),
     ]);
     expect(doc.services).toEqual([
+      ...DOCUMENT_ENTRIES,
       { name: 'web', endpoint: 'https://edge.example.com/services/svc' },
-      { name: 'OASF', version: '0.8', skills: ['nlp/chat'], domains: ['tech'] },
+      { name: 'OASF', endpoint: OASF_ENDPOINT, version: '0.8', skills: ['nlp/chat'], domains: ['tech'] },
       { name: 'A2A', endpoint: 'https://a2a.test/card.json', version: '0.3' },
     ]);
   });
 
   it('writes no OASF entry without skills or domains', () => {
-    expect(render([registered('svc')]).services).toEqual([{ name: 'web', endpoint: 'https://edge.example.com/services/svc' }]);
+    expect(render([registered('svc')]).services).toEqual([...DOCUMENT_ENTRIES, { name: 'web', endpoint: 'https://edge.example.com/services/svc' }]);
+  });
+
+  it('lists the catalog documents once, before every registered offer entry in namespace-then-name order', () => {
+    const doc = render([registered('b'), registered('a', { skills: ['s'] }), offerManifest({ name: 'private' })]);
+    expect(doc.services.map((s) => `${s.name} ${s.endpoint}`)).toEqual([
+      ...DOCUMENT_ENTRIES.map((s) => `${s.name} ${s.endpoint}`),
+      'web https://edge.example.com/services/a',
+      `OASF ${OASF_ENDPOINT}`,
+      'web https://edge.example.com/services/b',
+    ]);
+  });
+
+  it('gives every entry a name and an endpoint, and the whole file fits its JSON Schema', () => {
+    const doc = render(
+      [registered('svc', { skills: ['s'], domains: ['d'], services: [{ name: 'ENS', endpoint: 'seller.eth', version: 'v1', tags: ['x'] }] }, draining)],
+      { name: 'Agent', registrations: [REGISTRY], supportedTrust: ['reputation'] },
+    );
+    for (const entry of doc.services) expect(entry, JSON.stringify(entry)).toMatchObject({ name: expect.any(String), endpoint: expect.any(String) });
+    expect(RegistrationDocument.safeParse(JSON.parse(serializeRegistrationDocument(doc))).success).toBe(true);
+    expect(RegistrationDocument.safeParse({ ...doc, services: [{ name: 'web' }] }).success).toBe(false);
+  });
+
+  it('makes a seller endpoint written as a path absolute on this edge, and leaves other endpoints as written', () => {
+    const doc = render([registered('svc', { services: [
+      { name: 'chat', endpoint: '/services/svc/v1/chat/completions' },
+      { name: 'elsewhere', endpoint: '//cdn.test/x' },
+      { name: 'DID', endpoint: 'did:web:seller.test' },
+    ] })]);
+    expect(doc.services.slice(-3).map((s) => s.endpoint)).toEqual(['https://edge.example.com/services/svc/v1/chat/completions', '//cdn.test/x', 'did:web:seller.test']);
   });
 
   it('marks web and custom entries of a draining offer unavailable with the deadline; OASF carries neither key', () => {
     const doc = render([registered('svc', { skills: ['s'], services: [{ name: 'MCP', endpoint: 'https://mcp.test' }] }, draining)]);
     const drain = { available: false, drainEndsAt: '2026-11-23T10:30:00Z' };
     expect(doc.services).toEqual([
+      ...DOCUMENT_ENTRIES,
       { name: 'web', endpoint: 'https://edge.example.com/services/svc', ...drain },
-      { name: 'OASF', version: '0.8', skills: ['s'], domains: [] },
+      { name: 'OASF', endpoint: OASF_ENDPOINT, version: '0.8', skills: ['s'], domains: [] },
       { name: 'MCP', endpoint: 'https://mcp.test', ...drain },
     ]);
     expect(doc.active).toBe(true);

@@ -3,14 +3,14 @@ import { formatAtomicAmount } from '../token-amount.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
 import { listedPriceBasis } from './payment-terms.js';
 import { agentCard } from './registration.js';
+import { REGISTRATION_PATH, SERVICES_PATH } from './document-paths.js';
 
 /**
  * `/skill.md` (SPEC §4.2): the catalog as markdown an LLM agent can read. User text is escaped so it
  * can neither break a table row nor start a new block.
  */
 
-export const REGISTRATION_PATH = '/.well-known/agent-registration.json';
-export const SERVICES_PATH = '/api/services.json';
+export { REGISTRATION_PATH, SERVICES_PATH };
 export const NO_SERVICES_LINE = '**No services currently available.**';
 
 const NEEDS_INLINE_ESCAPE = /[\r\n\\`*_[\]<>]/;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CatalogSnapshot } from '../../../core/index.js';
 import { fixtureSnapshot, offerManifest } from '../../../test/support/catalog-fixture.js';
 import type { CatalogView } from '../catalog/view.js';
-import { catalogDocument, servicesSchemaDocument, type CatalogDocumentPath } from './documents.js';
+import { catalogDocument, schemaDocument, type CatalogDocumentPath } from './documents.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const BASE = 'https://edge.example.com';
@@ -69,7 +69,10 @@ describe('catalogDocument', () => {
     expect(document.contentType).toBe('text/markdown; charset=utf-8');
   });
 
-  it('builds the schema document once per isolate', async () => {
-    expect(await servicesSchemaDocument()).toBe(await servicesSchemaDocument());
+  it('builds each schema document once per isolate', async () => {
+    expect(await schemaDocument('/api/services.schema.json')).toBe(await schemaDocument('/api/services.schema.json'));
+    const registration = await schemaDocument('/.well-known/agent-registration.schema.json');
+    expect(registration).toBe(await schemaDocument('/.well-known/agent-registration.schema.json'));
+    expect(JSON.parse(registration.body).title).toBe('Obol Edge ERC-8004 registration file');
   });
 });

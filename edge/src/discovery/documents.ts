@@ -1,7 +1,8 @@
 import { clockTransitions, snapshotFacts, type CatalogSnapshot } from '../../../core/index.js';
 import { sha256Hex } from '../../../core/sha256.js';
 import { CATALOG_PAGE_PATH, renderCatalogPage } from '../../../core/render/catalog-html.js';
-import { renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
+import { REGISTRATION_SCHEMA_PATH, SERVICES_SCHEMA_PATH } from '../../../core/render/document-paths.js';
+import { registrationJsonSchema, renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
 import { renderSkillMarkdown, SERVICES_PATH } from '../../../core/render/skill-md.js';
 import type { CatalogView } from '../catalog/view.js';
@@ -37,18 +38,25 @@ function catalogPage(p: RenderParams): Rendered {
   };
 }
 
+/** The registration file names its JSON Schema by a header: ERC-8004 defines no key for it in the file. */
+function registrationFile(p: RenderParams): Rendered {
+  return { body: serializeRegistrationDocument(renderRegistrationDocument(p)), headers: { Link: `<${REGISTRATION_SCHEMA_PATH}>; rel="describedby"` } };
+}
+
 export const CATALOG_DOCUMENTS = {
   '/api/services.json': { contentType: JSON_TYPE, render: (p: RenderParams) => serializeServicesDocument(renderServicesDocument(p)) },
   '/skill.md': { contentType: MARKDOWN_TYPE, render: (p: RenderParams) => renderSkillMarkdown(p) },
-  '/.well-known/agent-registration.json': {
-    contentType: JSON_TYPE,
-    render: (p: RenderParams) => serializeRegistrationDocument(renderRegistrationDocument(p)),
-  },
+  '/.well-known/agent-registration.json': { contentType: JSON_TYPE, render: registrationFile },
   [CATALOG_PAGE_PATH]: { contentType: HTML_PAGE_TYPE, render: catalogPage },
 } as const;
 export type CatalogDocumentPath = keyof typeof CATALOG_DOCUMENTS;
 
-export const SCHEMA_PATH = '/api/services.schema.json';
+/** JSON Schemas served beside their documents; they do not depend on the catalog. */
+export const SCHEMA_DOCUMENTS = {
+  [SERVICES_SCHEMA_PATH]: servicesJsonSchema,
+  [REGISTRATION_SCHEMA_PATH]: registrationJsonSchema,
+} as const;
+export type SchemaDocumentPath = keyof typeof SCHEMA_DOCUMENTS;
 
 async function strongEtag(body: string): Promise<string> {
   return `"${(await sha256Hex(body)).slice(2)}"`;
@@ -107,10 +115,14 @@ export async function catalogDocument(params: { view: CatalogView; path: Catalog
   return { document: await slot.document, nextTransitionMs: transitions[epoch] };
 }
 
-let schemaDocument: Promise<RenderedDocument> | undefined;
+const schemaDocuments = new Map<SchemaDocumentPath, Promise<RenderedDocument>>();
 
-/** The services JSON Schema: static, so built once per isolate. */
-export function servicesSchemaDocument(): Promise<RenderedDocument> {
-  schemaDocument ??= withEtag(servicesJsonSchema(), JSON_TYPE);
-  return schemaDocument;
+/** A JSON Schema document: static, so built once per isolate. */
+export function schemaDocument(path: SchemaDocumentPath): Promise<RenderedDocument> {
+  let document = schemaDocuments.get(path);
+  if (document === undefined) {
+    document = withEtag(SCHEMA_DOCUMENTS[path](), JSON_TYPE);
+    schemaDocuments.set(path, document);
+  }
+  return document;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRfc3339, type CatalogSnapshot } from '../../../core/index.js';
-import { renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
+import { registrationJsonSchema, renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
 import { startEdge, TEST_PUBLIC_BASE_URL, type TestEdge } from '../../../test/support/edge.js';
 import { makeSnapshot, pushSnapshot, sampleOffer, signerVars, TEST_KEYS } from '../../../test/support/snapshots.js';
@@ -56,6 +56,15 @@ describe('discovery routes through the real worker', () => {
     expect(await res.text()).toBe(servicesJsonSchema());
   });
 
+  it('serves the registration file JSON Schema beside the file, even before any snapshot', async () => {
+    const res = await edge.fetch('/.well-known/agent-registration.schema.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.text()).toBe(registrationJsonSchema());
+    expect((await edge.fetch('/.well-known/agent-registration.schema.json', { method: 'DELETE' })).status).toBe(405);
+  });
+
   it('serves the three documents with their content types, CORS and the renderers exact bytes after a push', async () => {
     const pushed = await push(catalog());
     const nowMs = Date.now();
@@ -68,7 +77,10 @@ describe('discovery routes through the real worker', () => {
     }
     const params = { snapshot: pushed, baseUrl: TEST_PUBLIC_BASE_URL, nowMs };
     expect(await (await edge.fetch('/api/services.json')).text()).toBe(serializeServicesDocument(renderServicesDocument(params)));
-    expect(await (await edge.fetch('/.well-known/agent-registration.json')).text()).toBe(serializeRegistrationDocument(renderRegistrationDocument(params)));
+    const registration = await edge.fetch('/.well-known/agent-registration.json');
+    expect(await registration.text()).toBe(serializeRegistrationDocument(renderRegistrationDocument(params)));
+    // ERC-8004 has no key for a schema in the file, so the response names it (RFC 8288 describedby).
+    expect(registration.headers.get('link')).toBe('</.well-known/agent-registration.schema.json>; rel="describedby"');
     const services = (await (await edge.fetch('/api/services.json')).json()) as { services: { namespace: string; endpoint: string }[] };
     expect(services.services.map((s) => s.namespace)).toEqual(['apps', 'llm']);
     expect(services.services[0]?.endpoint).toBe(`${TEST_PUBLIC_BASE_URL}/services/ocr`);

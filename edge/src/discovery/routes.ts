@@ -7,7 +7,7 @@ import { CATALOG_PAGE_PATH } from '../../../core/render/catalog-html.js';
 import { SERVICES_PATH } from '../../../core/render/skill-md.js';
 import { methodNotAllowed } from '../method-not-allowed.js';
 import { HTML_TYPE, JSON_TYPE, preferredType } from '../pages/accept.js';
-import { CATALOG_DOCUMENTS, catalogDocument, SCHEMA_PATH, servicesSchemaDocument, type CatalogDocumentPath, type RenderedDocument } from './documents.js';
+import { CATALOG_DOCUMENTS, catalogDocument, SCHEMA_DOCUMENTS, schemaDocument, type CatalogDocumentPath, type RenderedDocument, type SchemaDocumentPath } from './documents.js';
 import { cacheControl, ifNoneMatchHits, MAX_AGE_SECONDS } from './freshness.js';
 
 /**
@@ -57,5 +57,7 @@ for (const path of Object.keys(CATALOG_DOCUMENTS) as CatalogDocumentPath[]) {
   discovery.get(path, (c) => serveCatalogDocument(c, path));
 }
 
-discovery.use(SCHEMA_PATH, otherMethods, publicCors);
-discovery.get(SCHEMA_PATH, async (c) => serve(c, await servicesSchemaDocument(), `public, max-age=${MAX_AGE_SECONDS}`));
+for (const path of Object.keys(SCHEMA_DOCUMENTS) as SchemaDocumentPath[]) {
+  discovery.use(path, otherMethods, publicCors);
+  discovery.get(path, async (c) => serve(c, await schemaDocument(path), `public, max-age=${MAX_AGE_SECONDS}`));
+}
