@@ -6,19 +6,19 @@ import { WebSocket } from 'undici';
 import { z } from 'zod';
 import { signerVars } from '../test/support/snapshots.js';
 import { edgeWorkerOptions, ROOT } from '../test/support/edge-bundle.js';
-import { benchOffers, benchSnapshot, pushCatalog } from './catalog.js';
+import { benchOffers, benchSnapshot, pushCatalog, sendPush, signPush } from './catalog.js';
 import { PAID_PATH } from './cases/gate.js';
 import { runLoad } from './child-load.js';
 import { startFacilitatorStub, startOrigin } from './servers.js';
 import { bundleWorkers, BENCH_PUBLIC_BASE_URL } from './workers.js';
 
 /**
- * `tsx bench/cpu-profile.ts [challenge|paid-facilitator|paid-local]`: a V8 CPU profile of the edge
+ * `tsx bench/cpu-profile.ts [challenge|paid-facilitator|paid-local|accept]`: a V8 CPU profile of the edge
  * inside workerd (its inspector) while the bench's load runs, summed by function (self time) and by
  * source file. Writes the raw profile to dist/bench/<case>.cpuprofile (opens in Chrome DevTools).
  */
 const INSPECTOR_PORT = 9329;
-const CASE = z.enum(['challenge', 'paid-facilitator', 'paid-local']).parse(process.argv[2] ?? 'challenge');
+const CASE = z.enum(['challenge', 'paid-facilitator', 'paid-local', 'accept']).parse(process.argv[2] ?? 'challenge');
 
 const ProfileNode = z.object({
   id: z.number(),
@@ -75,6 +75,22 @@ function summarize(profile: z.infer<typeof Profile>): void {
   console.log(`\nself time by area\n${top(byFile, 15)}`);
 }
 
+/** Five 10,000-offer pushes in a row, each awaited: the accept path's work, not the network's. */
+async function acceptPushes(url: string): Promise<{ requestsPerSec: number; latencyP50: number }> {
+  const offers = benchOffers(10_000);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const push = await signPush(benchSnapshot(offers, 1_000 + i));
+    const start = performance.now();
+    const res = await sendPush(url, push);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`10,000-offer push answered ${res.status}`);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { requestsPerSec: 1000 / (times[2] ?? 1), latencyP50: times[2] ?? 0 };
+}
+
 async function main(): Promise<void> {
   const bundles = await bundleWorkers();
   const origin = await startOrigin();
@@ -98,7 +114,9 @@ async function main(): Promise<void> {
     await inspector.call('Profiler.enable');
     await inspector.call('Profiler.setSamplingInterval', { interval: 100 });
     await inspector.call('Profiler.start');
-    const load = CASE === 'challenge'
+    const load = CASE === 'accept'
+      ? await acceptPushes(url)
+      : CASE === 'challenge'
       ? await runLoad({ url: `${url}${PAID_PATH}`, expectStatus: 402, connections: 10, durationSec: 4, warmupSec: 0.5 })
       : await runLoad({ url: `${url}${PAID_PATH}`, expectStatus: 200, connections: 1, durationSec: 4, warmupSec: 0.5, payment: { paymentRequired, count: 400 } });
     const { profile } = (await inspector.call('Profiler.stop')) as { profile: unknown };

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const tenThousand = benchOffers(10_000);
     if (wanted('render')) await guarded('render', results, () => renderCase(tenThousand, results));
     if (wanted('accept')) {
-      const acceptEdge = await startOurEdge(bundles.edge, signerVars());
+      const acceptEdge = await withWorkerdPid(() => startOurEdge(bundles.edge, signerVars()));
       cleanups.push(acceptEdge.dispose);
       await guarded('accept', results, () => acceptCase(acceptEdge, tenThousand, results));
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findDuplicateKey, formatKeyPath } from './json-duplicate-keys.js';
+import { findDuplicateKey, formatKeyPath, scanKeys } from './json-duplicate-keys.js';
 
 const duplicateAt = (text: string): string | undefined => {
   JSON.parse(text); // the scan's precondition
@@ -38,5 +38,28 @@ describe('findDuplicateKey', () => {
   it('is not fooled by keys inside string values or by whitespace', () => {
     expect(duplicateAt('{ "a" : "\\"a\\":1" , "b" : { "a" : 1 } }')).toBeUndefined();
     expect(duplicateAt('{\n  "a": 1,\n  "b": [ "a", "a" ],\n  "a": 3\n}')).toBe('a');
+  });
+});
+
+describe('scanKeys element spans', () => {
+  const elements = (text: string, key: string): string[] | undefined => {
+    const spans = scanKeys(text, key).elementSpans;
+    return spans && Array.from({ length: spans.length / 2 }, (_, i) => text.slice(spans[2 * i], spans[2 * i + 1]));
+  };
+
+  it("gives each element's exact text, whatever it holds", () => {
+    const text = '{"identity":{"offers":[9]}, "offers" : [ {"a":[1,{"b":"]}"}]} , "x\\"y" ,[2,[3]] ,{} ], "z":[{"q":1}]}';
+    expect(elements(text, 'offers')).toEqual(['{"a":[1,{"b":"]}"}]}', '"x\\"y"', '[2,[3]]', '{}']);
+  });
+
+  it('has no spans when the key is missing, nested only, or not an array', () => {
+    expect(elements('{"identity":{"offers":[{"a":1}]}}', 'offers')).toBeUndefined();
+    expect(elements('{"offers":{"a":[1]}}', 'offers')).toBeUndefined();
+    expect(elements('[{"offers":[{"a":1}]}]', 'offers')).toBeUndefined();
+    expect(elements('{"offers":[]}', 'offers')).toEqual([]);
+  });
+
+  it('leaves primitive elements out, so a caller can tell by the count', () => {
+    expect(elements('{"offers":[{"a":1},7,null,{"b":2}]}', 'offers')).toEqual(['{"a":1}', '{"b":2}']);
   });
 });

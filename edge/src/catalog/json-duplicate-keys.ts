@@ -57,11 +57,28 @@ function addKey(frame: Frame, keys: string[], key: string): boolean {
   return true;
 }
 
+/** What one pass over a JSON text found. */
+export interface KeyScan {
+  readonly duplicate: DuplicateKey | undefined;
+  /**
+   * `[start, end)` of each element of the array under the top-level object's `elementsOf` key, as
+   * text offsets (undefined when there is no such array), so each element's exact bytes are known.
+   */
+  readonly elementSpans: readonly number[] | undefined;
+}
+
 /** The first repeated key in `text` (valid JSON), or undefined. Keys compare after unescaping. */
 export function findDuplicateKey(text: string): DuplicateKey | undefined {
+  return scanKeys(text).duplicate;
+}
+
+/** One pass over `text` (valid JSON): its first repeated key, and the element spans of one top-level array. */
+export function scanKeys(text: string, elementsOf?: string): KeyScan {
   const stack: Frame[] = [];
   let top: Frame | undefined;
   let expectKey = false;
+  let spanned: Frame | undefined;
+  let spans: number[] | undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
@@ -69,18 +86,27 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
       if (expectKey && top?.keys) {
         const raw = text.slice(i + 1, end);
         const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
-        if (!addKey(top, top.keys, key)) return { path: [...stack.slice(0, -1).map((f) => f.at), key] };
+        if (!addKey(top, top.keys, key)) return { duplicate: { path: [...stack.slice(0, -1).map((f) => f.at), key] }, elementSpans: undefined };
         top.at = key;
         expectKey = false;
+      } else if (spanned !== undefined && top === spanned) {
+        spans?.push(i, end + 1);
       }
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      top = { keys: c === OPEN_OBJECT ? [] : undefined, large: undefined, at: 0 };
+      if (spanned !== undefined && top === spanned) spans?.push(i);
+      const opened: Frame = { keys: c === OPEN_OBJECT ? [] : undefined, large: undefined, at: 0 };
+      if (c === OPEN_ARRAY && stack.length === 1 && top?.at === elementsOf && spans === undefined) {
+        spanned = opened;
+        spans = [];
+      }
+      top = opened;
       stack.push(top);
       expectKey = c === OPEN_OBJECT;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       stack.pop();
       top = stack[stack.length - 1];
+      if (spanned !== undefined && top === spanned) spans?.push(i + 1);
       expectKey = false;
     } else if (c === COMMA && top) {
       if (top.keys) expectKey = true;
@@ -89,7 +115,7 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
       expectKey = false;
     }
   }
-  return undefined;
+  return { duplicate: undefined, elementSpans: spans };
 }
 
 /** `offers.3.path`, the same spelling as the schema's issue paths. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfc3339, MAX_SNAPSHOT_BYTES } from '../../../core/index.js';
+import { formatRfc3339, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_OFFERS, type SnapshotOffer } from '../../../core/index.js';
 import { TEST_PUBLIC_BASE_URL } from '../../../test/support/edge.js';
-import { makeSnapshot, snapshotBody } from '../../../test/support/snapshots.js';
+import { makeSnapshot, sampleOffers, snapshotBody } from '../../../test/support/snapshots.js';
 import { checkContentType, parseSnapshotBody, PushRejected, readLimitedBody, REFUSED_BODY_DRAIN_BYTES } from './push.js';
 
 const MiB = 1024 * 1024;
@@ -108,5 +108,39 @@ describe('parseSnapshotBody issuedAt window', () => {
   it('refuses a body with a byte-order mark as invalid JSON', () => {
     const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(snapshotBody(makeSnapshot({ issuedAt: formatRfc3339(NOW) })))]);
     expect(reasonOf(() => parseSnapshotBody({ body, audience: TEST_PUBLIC_BASE_URL, nowMs: NOW }))).toBe('invalid_json');
+  });
+});
+
+describe('parseSnapshotBody on a re-push', () => {
+  const NOW = Date.now();
+  const parse = (snapshot: ReturnType<typeof makeSnapshot>) =>
+    parseSnapshotBody({ body: new TextEncoder().encode(snapshotBody(snapshot)), audience: TEST_PUBLIC_BASE_URL, nowMs: NOW });
+  const offers = sampleOffers(5);
+  const first = makeSnapshot({ offers, sequence: 1, issuedAt: formatRfc3339(NOW) });
+
+  it('returns every offer in order, the changed one as changed', () => {
+    parse(first);
+    const changed = offers.map((offer, i) => (i === 3 ? { ...offer, description: 'changed', skills: ['new'] } : offer));
+    const second = parse(makeSnapshot({ offers: changed, sequence: 2, issuedAt: formatRfc3339(NOW) }));
+    expect(second.offers).toEqual(changed);
+    expect(second.offers.map((o) => o.key)).toEqual(offers.map((o) => o.key));
+  });
+
+  it('names an offer that turned invalid by its place in the pushed snapshot', () => {
+    parse(first);
+    const broken = offers.map((offer, i) => (i === 3 ? { ...offer, upstreamHealthy: 'yes' as unknown as boolean } : offer));
+    let message = '';
+    try {
+      parse(makeSnapshot({ offers: broken, sequence: 2, issuedAt: formatRfc3339(NOW) }));
+    } catch (error) {
+      if (error instanceof PushRejected) message = `${error.reason}: ${error.message}`;
+    }
+    expect(message).toMatch(/^invalid_snapshot: /);
+    expect(message).toContain('offers[3].upstreamHealthy');
+  });
+
+  it('still refuses an unchanged offer list beyond the offer limit', () => {
+    const tooMany = makeSnapshot({ offers: Array.from({ length: MAX_SNAPSHOT_OFFERS + 1 }, () => offers[0] as SnapshotOffer), issuedAt: formatRfc3339(NOW) });
+    expect(reasonOf(() => parse(tooMany))).toBe('invalid_snapshot');
   });
 });

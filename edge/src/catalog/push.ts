@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, parseRfc3339 } from '../../../core/index.js';
+import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_OFFERS, parseRfc3339, type SnapshotOffer } from '../../../core/index.js';
 import { InvalidSignatureError, recoverSnapshotSigner } from '../../../core/signature.js';
-import { findDuplicateKey, formatKeyPath } from './json-duplicate-keys.js';
+import { formatKeyPath, scanKeys } from './json-duplicate-keys.js';
 import { checkOfferPaths } from './offer-paths.js';
 
 /**
@@ -74,8 +74,11 @@ async function drainRefused(reader: ReadableStreamDefaultReader<Uint8Array>, tot
  */
 export async function readLimitedBody(request: Request): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > MAX_SNAPSHOT_BYTES) throw tooLarge(declared);
+  const framed = declared !== null && /^\d+$/.test(declared);
+  if (framed && Number(declared) > MAX_SNAPSHOT_BYTES) throw tooLarge(declared);
   if (!request.body) return new Uint8Array(0);
+  // A declared length bounds the body (HTTP framing), so the runtime may read it whole: ~10x less CPU than chunk by chunk.
+  if (framed) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -129,6 +132,35 @@ export function describeIssues(error: z.ZodError): string {
   return z.prettifyError({ issues: error.issues.slice(0, 5) });
 }
 
+/**
+ * Offers of the last validated snapshot by their exact JSON text. Validation is a pure function of
+ * those bytes, so an agent's re-push (most offers unchanged) runs the schema only on what changed.
+ */
+let validatedOffers = new Map<string, SnapshotOffer>();
+
+/** `CatalogSnapshot.safeParse(json)`, skipping offers whose exact text (`offerSpans` of `text`) was validated before. */
+function validateSnapshot(text: string, json: unknown, offerSpans: readonly number[] | undefined): { success: true; data: CatalogSnapshot } | { success: false; error: z.ZodError } {
+  const given = (json as { offers?: unknown } | null)?.offers;
+  // Only when every element has a span (no primitive elements) and the count is in bounds; otherwise the schema says why.
+  if (offerSpans === undefined || !Array.isArray(given) || given.length * 2 !== offerSpans.length || given.length > MAX_SNAPSHOT_OFFERS) {
+    return CatalogSnapshot.safeParse(json);
+  }
+  const texts = given.map((_, i) => text.slice(offerSpans[2 * i], offerSpans[2 * i + 1]));
+  const unseen = texts.flatMap((offerText, i) => (validatedOffers.has(offerText) ? [] : [i]));
+  const parsed = CatalogSnapshot.safeParse({ ...(json as object), offers: unseen.map((i) => given[i]) });
+  if (!parsed.success) {
+    // Issue paths name the offer's place in the pushed snapshot, not in the unseen subset.
+    const issues = parsed.error.issues.map((issue) =>
+      issue.path[0] === 'offers' && typeof issue.path[1] === 'number' ? { ...issue, path: ['offers', unseen[issue.path[1]] ?? issue.path[1], ...issue.path.slice(2)] } : issue,
+    );
+    return { success: false, error: new z.ZodError(issues) };
+  }
+  const fresh = new Map(unseen.map((i, k) => [i, parsed.data.offers[k] as SnapshotOffer]));
+  const offers = texts.map((offerText, i) => fresh.get(i) ?? (validatedOffers.get(offerText) as SnapshotOffer));
+  validatedOffers = new Map(texts.map((offerText, i) => [offerText, offers[i] as SnapshotOffer]));
+  return { success: true, data: { ...parsed.data, offers } };
+}
+
 /** JSON, duplicate keys, schema, offer paths, audience and issuedAt window; returns the parsed snapshot. */
 export function parseSnapshotBody(params: { body: Uint8Array; audience: string; nowMs: number }): CatalogSnapshot {
   let text: string;
@@ -140,9 +172,9 @@ export function parseSnapshotBody(params: { body: Uint8Array; audience: string; 
     throw new PushRejected('invalid_json', `the body is not UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   // JSON.parse keeps the last of two equal keys; another verifier may keep the first.
-  const duplicate = findDuplicateKey(text);
+  const { duplicate, elementSpans } = scanKeys(text, 'offers');
   if (duplicate) throw new PushRejected('duplicate_json_key', `the key "${formatKeyPath(duplicate.path)}" occurs twice in one object; each key may appear once`);
-  const parsed = CatalogSnapshot.safeParse(json);
+  const parsed = validateSnapshot(text, json, elementSpans);
   if (!parsed.success) throw new PushRejected('invalid_snapshot', `the snapshot does not fit the schema:\n${describeIssues(parsed.error)}`);
   const pathProblem = checkOfferPaths(parsed.data.offers);
   if (pathProblem) throw new PushRejected(pathProblem.reason, pathProblem.message);
