@@ -5,6 +5,8 @@ import { resolvePathConflicts } from './paths.js';
 import { publicationVerdict, routeReady, type PublicationFacts, type PublicationVerdict } from './published.js';
 import { offerDescription, resolvePayment, type PaymentResolution } from './requirement.js';
 import type { SnapshotOffer } from './snapshot.js';
+import type { RouteApi } from './offer-api.js';
+import type { BazaarDeclaration } from './x402/bazaar.js';
 
 /**
  * From parsed offers and what the agent observed of them, decide what is published and build the
@@ -31,6 +33,11 @@ export interface PlanParams {
   readonly routeManagement: boolean;
   readonly source: 'kube' | 'dir';
   readonly nowMs: number;
+  /**
+   * Builds an offer's Bazaar declaration from its `spec.api` (the agent passes the @x402/extensions
+   * builder, which the edge's bundle cannot hold); without it entries carry no declaration.
+   */
+  readonly declareBazaar?: (api: RouteApi) => BazaarDeclaration;
 }
 
 export interface OfferDecision {
@@ -91,7 +98,7 @@ function judged<D extends Omit<OfferDecision, 'entry' | 'verdict'>>(d: D, nowMs:
   return { ...d, verdict: publicationVerdict(decisionFacts(d), nowMs) };
 }
 
-function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry'>): SnapshotOffer {
+function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry'>, declareBazaar: PlanParams['declareBazaar']): SnapshotOffer {
   const { spec, metadata } = offer;
   const payment = decision.payment;
   const resolved = payment?.ok ? payment : undefined;
@@ -131,6 +138,7 @@ function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry
           },
         }
       : {}),
+    ...(spec.api ? { api: spec.api, ...(declareBazaar ? { bazaar: declareBazaar(spec.api) } : {}) } : {}),
   };
 }
 
@@ -160,7 +168,7 @@ export function planCatalog(params: PlanParams): CatalogPlan {
       },
       params.nowMs,
     );
-    return pathConflictWith ? decision : { ...decision, entry: snapshotEntry(offer, decision) };
+    return pathConflictWith ? decision : { ...decision, entry: snapshotEntry(offer, decision, params.declareBazaar) };
   });
   return { nowMs: params.nowMs, decisions, offers: decisions.flatMap((d) => (d.entry ? [d.entry] : [])) };
 }

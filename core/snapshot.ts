@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { OfferType, RegistrationService } from './offer.js';
+import { RouteApi } from './offer-api.js';
+import { BazaarDeclaration } from './x402/bazaar.js';
 import { MAX_MINUTES_PER_REQUEST, MAX_TOKENS_PER_REQUEST } from './price.js';
 import { PaymentRequirement } from './requirement.js';
 import { isRealInstant } from './time.js';
@@ -88,6 +90,10 @@ export const SnapshotOffer = z.object({
   skills: z.array(z.string().max(256)).max(64).optional(),
   /** Present iff `spec.registration.enabled`. */
   registration: SnapshotRegistration.optional(),
+  /** `spec.api` as validated: the OpenAPI document describes the route from it. */
+  api: RouteApi.optional(),
+  /** Present iff `spec.api` is: the 402's Bazaar extension, built by the agent (core `x402/bazaar.ts`). */
+  bazaar: BazaarDeclaration.optional(),
 });
 export type SnapshotOffer = z.infer<typeof SnapshotOffer>;
 

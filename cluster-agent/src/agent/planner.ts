@@ -1,4 +1,5 @@
 import { offerPath, planCatalog, uncarriedDecision, type OfferDecision, type PlanInput, type SnapshotOffer } from '../../../core/index.js';
+import { declareBazaar } from '../discovery/bazaar-declaration.js';
 import { jsonEqual } from '../../../core/json-equal.js';
 import { snapshotEntryProblem } from '../publish/snapshot.js';
 import type { OfferSource } from '../sources/source.js';
@@ -129,6 +130,7 @@ export class CatalogPlanner {
       routeManagement: this.options.routeManagement,
       source: this.options.source.kind,
       nowMs,
+      declareBazaar,
     });
     const inputs = inputsChanged ? new Map(live.map((r) => [r.key, r.input])) : this.inputs;
     const decisions = new Map<string, OfferDecision>();

@@ -8,6 +8,7 @@ import {
   type PlanInput,
   type SnapshotOffer,
 } from '../../../core/index.js';
+import { declareBazaar } from '../discovery/bazaar-declaration.js';
 import { createEdgeClient, type EdgeClient } from './edge-client.js';
 import { readOfferManifests } from './manifests.js';
 import { probeOffers, type ProbeResult } from './probe.js';
@@ -114,7 +115,7 @@ export async function publishOnce(params: PublishOnceParams): Promise<PublishRes
     ...(params.fetch ? { fetch: params.fetch } : {}),
   });
   // An offer the snapshot cannot carry is left out, its decision saying why, and the rest still go out.
-  const plan = carryPlan(planCatalog({ offers: manifests.inputs, observe: health.observe, routeManagement: false, source: 'dir', nowMs: now() }), snapshotEntryProblem);
+  const plan = carryPlan(planCatalog({ offers: manifests.inputs, observe: health.observe, routeManagement: false, source: 'dir', nowMs: now(), declareBazaar }), snapshotEntryProblem);
   const client = createEdgeClient({
     baseUrl: params.edgeUrl,
     ...(params.edgeTimeoutMs ? { timeoutMs: params.edgeTimeoutMs } : {}),
