@@ -75,12 +75,13 @@ function summarize(profile: z.infer<typeof Profile>): void {
   console.log(`\nself time by area\n${top(byFile, 15)}`);
 }
 
-/** Five 10,000-offer pushes in a row, each awaited: the accept path's work, not the network's. */
+/** Five 10,000-offer pushes in a row, each awaited, each of offers the edge has not seen. */
 async function acceptPushes(url: string): Promise<{ requestsPerSec: number; latencyP50: number }> {
   const offers = benchOffers(10_000);
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const push = await signPush(benchSnapshot(offers, 1_000 + i));
+    // Every offer new to the edge each time: the accept path's full validation work.
+    const push = await signPush(benchSnapshot(offers.map((offer) => ({ ...offer, description: `${offer.description} ${i}` })), 1_000 + i));
     const start = performance.now();
     const res = await sendPush(url, push);
     await res.arrayBuffer();

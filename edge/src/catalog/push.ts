@@ -133,10 +133,18 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /**
- * Offers of the last validated snapshot by their exact JSON text. Validation is a pure function of
- * those bytes, so an agent's re-push (most offers unchanged) runs the schema only on what changed.
+ * Offers of the last validated snapshot with their exact JSON text, by offer key. Validation is a
+ * pure function of those bytes, so an agent's re-push (most offers unchanged) runs the schema only
+ * on what changed. Keyed by the short offer key: hashing every offer's text cost as much as it saved.
  */
-let validatedOffers = new Map<string, SnapshotOffer>();
+let validatedOffers = new Map<string, { readonly text: string; readonly offer: SnapshotOffer }>();
+
+/** The offer validated before from exactly `text`, if any. */
+function validatedBefore(element: unknown, text: string): SnapshotOffer | undefined {
+  const key = (element as { key?: unknown } | null)?.key;
+  const known = typeof key === 'string' ? validatedOffers.get(key) : undefined;
+  return known !== undefined && known.text === text ? known.offer : undefined;
+}
 
 /** `CatalogSnapshot.safeParse(json)`, skipping offers whose exact text (`offerSpans` of `text`) was validated before. */
 function validateSnapshot(text: string, json: unknown, offerSpans: readonly number[] | undefined): { success: true; data: CatalogSnapshot } | { success: false; error: z.ZodError } {
@@ -146,7 +154,8 @@ function validateSnapshot(text: string, json: unknown, offerSpans: readonly numb
     return CatalogSnapshot.safeParse(json);
   }
   const texts = given.map((_, i) => text.slice(offerSpans[2 * i], offerSpans[2 * i + 1]));
-  const unseen = texts.flatMap((offerText, i) => (validatedOffers.has(offerText) ? [] : [i]));
+  const known = given.map((element, i) => validatedBefore(element, texts[i] as string));
+  const unseen = known.flatMap((offer, i) => (offer === undefined ? [i] : []));
   const parsed = CatalogSnapshot.safeParse({ ...(json as object), offers: unseen.map((i) => given[i]) });
   if (!parsed.success) {
     // Issue paths name the offer's place in the pushed snapshot, not in the unseen subset.
@@ -155,9 +164,9 @@ function validateSnapshot(text: string, json: unknown, offerSpans: readonly numb
     );
     return { success: false, error: new z.ZodError(issues) };
   }
-  const fresh = new Map(unseen.map((i, k) => [i, parsed.data.offers[k] as SnapshotOffer]));
-  const offers = texts.map((offerText, i) => fresh.get(i) ?? (validatedOffers.get(offerText) as SnapshotOffer));
-  validatedOffers = new Map(texts.map((offerText, i) => [offerText, offers[i] as SnapshotOffer]));
+  unseen.forEach((i, k) => { known[i] = parsed.data.offers[k]; });
+  const offers = known as SnapshotOffer[];
+  validatedOffers = new Map(offers.map((offer, i) => [offer.key, { text: texts[i] as string, offer }]));
   return { success: true, data: { ...parsed.data, offers } };
 }
 
