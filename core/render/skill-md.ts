@@ -4,6 +4,7 @@ import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js'
 import { listedPriceBasis } from './payment-terms.js';
 import { agentCard } from './registration.js';
 import { REGISTRATION_PATH, SERVICES_PATH } from './document-paths.js';
+import { OPENAPI_PATH } from './openapi.js';
 
 /**
  * `/skill.md` (SPEC §4.2): the catalog as markdown an LLM agent can read. User text is escaped so it
@@ -118,6 +119,7 @@ export function renderSkillMarkdown(params: { snapshot: Pick<CatalogSnapshot, 'i
     '',
     `- Agent registration (ERC-8004): [${REGISTRATION_PATH}](${absoluteUrl(baseUrl, REGISTRATION_PATH)})`,
     `- Service catalog (JSON): [${SERVICES_PATH}](${absoluteUrl(baseUrl, SERVICES_PATH)})`,
+    `- OpenAPI 3.1 description of the paid routes: [${OPENAPI_PATH}](${absoluteUrl(baseUrl, OPENAPI_PATH)})`,
     '',
     howToPay(),
     '',

@@ -3,6 +3,7 @@ import { sha256Hex } from '../../../core/sha256.js';
 import { CATALOG_PAGE_PATH, renderCatalogPage } from '../../../core/render/catalog-html.js';
 import { REGISTRATION_SCHEMA_PATH, SERVICES_SCHEMA_PATH } from '../../../core/render/document-paths.js';
 import { registrationJsonSchema, renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
+import { OPENAPI_PATH, renderOpenApiDocument, serializeOpenApiDocument } from '../../../core/render/openapi.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
 import { renderSkillMarkdown, SERVICES_PATH } from '../../../core/render/skill-md.js';
 import type { CatalogView } from '../catalog/view.js';
@@ -48,6 +49,7 @@ export const CATALOG_DOCUMENTS = {
   '/skill.md': { contentType: MARKDOWN_TYPE, render: (p: RenderParams) => renderSkillMarkdown(p) },
   '/.well-known/agent-registration.json': { contentType: JSON_TYPE, render: registrationFile },
   [CATALOG_PAGE_PATH]: { contentType: HTML_PAGE_TYPE, render: catalogPage },
+  [OPENAPI_PATH]: { contentType: JSON_TYPE, render: (p: RenderParams) => serializeOpenApiDocument(renderOpenApiDocument(p)) },
 } as const;
 export type CatalogDocumentPath = keyof typeof CATALOG_DOCUMENTS;
 

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRfc3339, type CatalogSnapshot } from '../../../core/index.js';
+import { renderOpenApiDocument, serializeOpenApiDocument } from '../../../core/render/openapi.js';
 import { registrationJsonSchema, renderRegistrationDocument, serializeRegistrationDocument } from '../../../core/render/registration.js';
 import { renderServicesDocument, serializeServicesDocument, servicesJsonSchema } from '../../../core/render/services-json.js';
 import { startEdge, TEST_PUBLIC_BASE_URL, type TestEdge } from '../../../test/support/edge.js';
 import { makeSnapshot, pushSnapshot, sampleOffer, signerVars, TEST_KEYS } from '../../../test/support/snapshots.js';
 
-const DOCUMENTS = ['/api/services.json', '/skill.md', '/.well-known/agent-registration.json'] as const;
+const DOCUMENTS = ['/api/services.json', '/skill.md', '/.well-known/agent-registration.json', '/openapi.json'] as const;
 const CONTENT_TYPES: Record<(typeof DOCUMENTS)[number], string> = {
   '/api/services.json': 'application/json',
   '/skill.md': 'text/markdown; charset=utf-8',
   '/.well-known/agent-registration.json': 'application/json',
+  '/openapi.json': 'application/json',
 };
 
 let edge: TestEdge;
@@ -65,7 +67,7 @@ describe('discovery routes through the real worker', () => {
     expect((await edge.fetch('/.well-known/agent-registration.schema.json', { method: 'DELETE' })).status).toBe(405);
   });
 
-  it('serves the three documents with their content types, CORS and the renderers exact bytes after a push', async () => {
+  it('serves the documents with their content types, CORS and the renderers exact bytes after a push', async () => {
     const pushed = await push(catalog());
     const nowMs = Date.now();
     for (const path of DOCUMENTS) {
@@ -85,6 +87,7 @@ describe('discovery routes through the real worker', () => {
     expect(services.services.map((s) => s.namespace)).toEqual(['apps', 'llm']);
     expect(services.services[0]?.endpoint).toBe(`${TEST_PUBLIC_BASE_URL}/services/ocr`);
     expect(await (await edge.fetch('/skill.md')).text()).toContain('| qwen | inference | qwen3:0.6b |');
+    expect(await (await edge.fetch('/openapi.json')).text()).toBe(serializeOpenApiDocument(renderOpenApiDocument(params)));
   });
 
   it('answers HEAD with the GET headers and no body', async () => {
