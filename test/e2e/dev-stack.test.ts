@@ -6,6 +6,7 @@ import { generatePrivateKey } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_PAID_PATH, DEV_PORTS, devStackOptions, formatDevBanner } from '../../stack/dev.js';
 import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
+import { discoveryConsistency } from '../support/discovery-consistency.js';
 import { ROOT } from '../support/edge-bundle.js';
 import { services, tokenTransfers } from './stack-support.js';
 
@@ -74,6 +75,14 @@ describe('npm run dev stack', () => {
     }
     expect(banner).toContain(`npm run demo:buy -- ${DEV_PAID_PATH}`);
   }, 10_000);
+
+  it('the three discovery documents and the live 402 of every offer they list agree', async () => {
+    const report = await discoveryConsistency({ publicBaseUrl: stack.edgeUrl, fetch: (url) => fetch(url) });
+    expect(report.disagreements).toEqual([]);
+    expect([...report.offers.values()].map((o) => o.name)).toEqual(['legacy-summarize', 'weather', 'llama']);
+    // The example's path-only endpoint is listed on this edge and was called: it answers llama's 402.
+    expect(report.fetched).toContain(`${stack.edgeUrl}/services/llama/v1/chat/completions`);
+  }, 20_000);
 
   it('npm run demo:buy -- /services/weather pays and prints the response and the mined settlement transaction', async () => {
     const sellerBefore = await stack.chain.balanceOf(stack.accounts.seller.address);
