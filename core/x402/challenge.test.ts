@@ -1,5 +1,6 @@
 import { PaymentRequiredV1Schema, PaymentRequiredV2Schema } from '@x402/core/schemas';
 import { decodePaymentRequiredHeader } from '@x402/core/http';
+import { declarePaymentIdentifierExtension } from '@x402/extensions/payment-identifier';
 import { describe, expect, it } from 'vitest';
 import { testRequirement } from '../../test/support/payments.js';
 import { buildChallenges } from './challenge.js';
@@ -27,6 +28,7 @@ describe('buildChallenges', () => {
         scheme: 'exact', network: 'eip155:84532', amount: '1000', asset: requirement.asset.address,
         payTo: requirement.payTo, maxTimeoutSeconds: 300, extra: { name: 'USDC', version: '2' },
       }],
+      extensions: { 'payment-identifier': declarePaymentIdentifierExtension(false) },
     });
     expect(decodePaymentRequiredHeader(header)).toEqual(v2);
   });

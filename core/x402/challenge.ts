@@ -1,5 +1,6 @@
 import type { PaymentRequirement } from '../requirement.js';
 import { encodeBase64Json } from './base64-json.js';
+import { PAYMENT_IDENTIFIER, PAYMENT_IDENTIFIER_DECLARATION } from './payment-identifier.js';
 
 /**
  * The two 402 challenges of SPEC §5 step 1, built from ONE requirement so both generations are
@@ -39,6 +40,8 @@ export interface V2Challenge {
   error: string;
   resource: { url: string; description: string; mimeType: string };
   accepts: V2Requirement[];
+  /** x402 extensions the gate supports, by name (v2 only: a v1 client has no place for them). */
+  extensions: Record<string, unknown>;
 }
 
 export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
@@ -91,6 +94,7 @@ export function buildChallenges(params: { requirement: PaymentRequirement; resou
     error,
     resource: { url: resourceUrl, description: requirement.description, mimeType: requirement.mimeType },
     accepts: [v2Requirement(requirement)],
+    extensions: { [PAYMENT_IDENTIFIER]: PAYMENT_IDENTIFIER_DECLARATION },
   };
   return { v1: { x402Version: 1, error, accepts: v1 ? [v1] : [] }, v2, header: encodeBase64Json(v2) };
 }

@@ -28,6 +28,11 @@ export const GATE_REASONS = {
   requirementsMismatch: 'payment_requirements_mismatch',
   settlementUnknown: 'settlement_unknown',
   facilitatorUnreachable: 'facilitator_unreachable',
+  /** The `payment-identifier` extension (docs/payment-gate.md "Retries under a payment identifier"). */
+  invalidPaymentIdentifier: 'invalid_payment_identifier',
+  paymentIdentifierConflict: 'payment_identifier_conflict',
+  paymentInProgress: 'payment_in_progress',
+  paymentAnswerNotKept: 'payment_answer_not_kept',
 } as const;
 
 export type LocalRejectReason =

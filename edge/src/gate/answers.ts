@@ -1,6 +1,7 @@
 import { GATE_REASONS } from '../../../core/x402/reasons.js';
 import type { GateEvent } from '../metrics/recorder.js';
 import type { PaidRoute, PaymentOutcome, RouteOutcome } from './outcomes.js';
+import { MAX_KEPT_ANSWER_BYTES } from './payment-identifiers.js';
 import { prefersHtml } from '../pages/accept.js';
 import { challengeResponse, jsonResponse, passThrough, paywallResponse, preflightResponse } from './responses.js';
 
@@ -32,6 +33,7 @@ const ROUTE_ANSWERS: { [K in RouteOutcome['kind']]: RouteRow<Of<RouteOutcome, K>
 const facilitatorUnreachable = GATE_REASONS.facilitatorUnreachable;
 const settlementUnknown = GATE_REASONS.settlementUnknown;
 const unknownSettlement = (paid: PaidRoute) => jsonResponse(503, { error: 'settlement_unknown', reason: settlementUnknown, retriable: false }, paid.route);
+const { paymentIdentifierConflict, paymentInProgress, paymentAnswerNotKept } = GATE_REASONS;
 
 const PAYMENT_ANSWERS: { [K in PaymentOutcome['kind']]: PaymentRow<Of<PaymentOutcome, K>> } = {
   payment_required: {
@@ -54,6 +56,32 @@ const PAYMENT_ANSWERS: { [K in PaymentOutcome['kind']]: PaymentRow<Of<PaymentOut
     events: ['payment_failed'],
     reason: () => settlementUnknown,
     answer: (_, paid) => unknownSettlement(paid),
+  },
+  identifier_conflict: {
+    events: ['payment_failed'],
+    reason: () => paymentIdentifierConflict,
+    answer: (_, paid) => jsonResponse(409, {
+      error: paymentIdentifierConflict, reason: paymentIdentifierConflict, retriable: false,
+      detail: 'this payment identifier names another payment (or this payment sent for another request); pay under a new identifier',
+    }, paid.route),
+  },
+  payment_in_progress: {
+    events: ['payment_failed'],
+    reason: () => paymentInProgress,
+    answer: (_, paid) => jsonResponse(409, { error: paymentInProgress, reason: paymentInProgress, retriable: true }, paid.route, { 'Retry-After': '1' }),
+  },
+  replayed: {
+    // Not a new payment: only `request` is counted.
+    events: [],
+    answer: (o, paid) => passThrough(new Response(null, { status: o.answer.status, headers: o.answer.headers }), paid.route, o.answer.body, o.receipt),
+  },
+  answer_not_kept: {
+    events: ['payment_failed'],
+    reason: () => paymentAnswerNotKept,
+    answer: (o, paid) => jsonResponse(409, {
+      error: paymentAnswerNotKept, reason: paymentAnswerNotKept, retriable: false,
+      detail: `this payment settled and its answer was sent; a stream or an answer over ${MAX_KEPT_ANSWER_BYTES / 1024} KiB is not kept for retries`,
+    }, paid.route, o.receipt),
   },
   facilitator_unreachable: {
     events: ['payment_failed'],

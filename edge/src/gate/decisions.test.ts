@@ -1,3 +1,4 @@
+import { declarePaymentIdentifierExtension } from '@x402/extensions/payment-identifier';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatHttpDate, parseRfc3339 } from '../../../core/time.js';
@@ -105,6 +106,7 @@ describe('step 1: no payment header', () => {
       x402Version: 2, error: 'payment_required',
       resource: { url: 'https://edge.test/services/echo/v1/chat', description: r.description, mimeType: r.mimeType },
       accepts: [{ scheme: 'exact', network: 'eip155:84532', amount: '1000', asset: r.asset.address, payTo: r.payTo, maxTimeoutSeconds: 300, extra: { name: 'USDC', version: '2' } }],
+      extensions: { 'payment-identifier': declarePaymentIdentifierExtension(false) },
     });
     f.expectUntouched();
   });

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
 import type { Env } from '../env.js';
 import { authorizationUsed, caip2Of, chainRpcUrls } from './authorization-state.js';
+import { holdsIdentifier, PaymentIdentifierTable, type RetryRecord } from './payment-identifiers.js';
 import { gateSettings } from './settings.js';
 
 /**
@@ -15,9 +16,27 @@ import { gateSettings } from './settings.js';
  *   claimed  ─consume→ consumed  (the origin was reached and nothing was settled; background too)
  *   claimed  ─pending→ pending   ─alarm reads authorizationState on chain→ settled | consumed
  *   (never by POSTing /settle again: that would BE a settlement, charging for a withheld body)
+ *
+ * A payment with a `payment-identifier` also binds its identifier in the claim, and keeps its
+ * answer in `settled` (payment-identifiers.ts): a retry of the same payment then finds the row
+ * refused with what its first request left, and another payment under the identifier is refused.
  */
 export type LedgerState = 'claimed' | 'released' | 'consumed' | 'settled' | 'pending';
-export type ClaimResult = { ok: true } | { ok: false; state: Exclude<LedgerState, 'released'> };
+type Refused = Exclude<LedgerState, 'released'>;
+export type ClaimResult =
+  | { ok: true }
+  /** Another use of the authorization, as before identifiers. */
+  | { ok: false; refusal: 'used'; state: Refused }
+  /** The same payment again under its identifier: where it stands and what its first request left. */
+  | { ok: false; refusal: 'retried'; state: Refused; record: RetryRecord }
+  /** The identifier names another payment (or this payment sent for another request); nothing changed. */
+  | { ok: false; refusal: 'identifier_conflict' };
+
+/** A payment's `payment-identifier` and the fingerprint of the payment it was sent with. */
+export interface IdentifiedPayment {
+  readonly id: string;
+  readonly fingerprint: string;
+}
 
 /** Rows live this long past the authorization's `validBefore` (clock skew between edge and chain). */
 export const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
@@ -36,6 +55,7 @@ interface Row {
 
 export class NonceLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly identifiers: PaymentIdentifierTable;
   /** The alarm this instance last saw or set; saves a storage read on every claim. */
   private alarmAt: number | null | undefined;
 
@@ -46,6 +66,7 @@ export class NonceLedger extends DurableObject<Env> {
       key TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at INTEGER NOT NULL, tx TEXT,
       request TEXT, attempts INTEGER NOT NULL DEFAULT 0, retry_at INTEGER, updated_at INTEGER NOT NULL)`);
     this.sql.exec('CREATE INDEX IF NOT EXISTS authorizations_expiry ON authorizations (expires_at)');
+    this.identifiers = new PaymentIdentifierTable(this.sql);
   }
 
   private row(key: string): Row | undefined {
@@ -64,10 +85,15 @@ export class NonceLedger extends DurableObject<Env> {
 
   /**
    * Atomically claim an authorization; a released one may be claimed again. From here on only
-   * this request can release it, so the row refuses every other use until it expires.
+   * this request can release it, so the row refuses every other use until it expires. With an
+   * identifier, the identifier is checked and bound in the same step.
    */
-  async claim(key: string, validBeforeMs: number): Promise<ClaimResult> {
+  async claim(key: string, validBeforeMs: number, identified?: IdentifiedPayment): Promise<ClaimResult> {
     const expiresAt = validBeforeMs + EXPIRY_MARGIN_MS;
+    const held = identified && this.identifiers.held(identified.id);
+    // The same payment again (same fingerprint) is a retry; anything else under a held identifier is refused.
+    const retry = held && held.fingerprint === identified?.fingerprint ? held.record : undefined;
+    if (held && !retry && holdsIdentifier(held.state)) return { ok: false, refusal: 'identifier_conflict' };
     // One statement on the hot path: a new row, or a released one taken again; anything else stays.
     const claimed = this.sql.exec(
       `INSERT INTO authorizations (key, state, expires_at, updated_at) VALUES (?, 'claimed', ?, ?)
@@ -76,9 +102,11 @@ export class NonceLedger extends DurableObject<Env> {
       key, expiresAt, Date.now(),
     ).toArray();
     if (claimed.length === 0) {
-      const state = this.row(key)?.state;
-      return { ok: false, state: state === undefined || state === 'released' ? 'claimed' : state };
+      const found = this.row(key)?.state;
+      const state = found === undefined || found === 'released' ? 'claimed' : found;
+      return retry ? { ok: false, refusal: 'retried', state, record: retry } : { ok: false, refusal: 'used', state };
     }
+    if (identified) this.identifiers.bind(identified.id, key, identified.fingerprint, expiresAt);
     await this.scheduleAtMost(expiresAt);
     return { ok: true };
   }
@@ -93,9 +121,11 @@ export class NonceLedger extends DurableObject<Env> {
     return this.move(key, ['claimed'], 'consumed');
   }
 
-  /** From `pending` too: the alarm found the authorization executed on chain. */
-  settled(key: string, transaction: string | null): boolean {
-    return this.move(key, ['claimed', 'consumed', 'pending'], 'settled', { tx: transaction });
+  /** From `pending` too: the alarm found the authorization executed on chain. `kept`: what a retry under the identifier gets. */
+  settled(key: string, transaction: string | null, kept?: { id: string; record: RetryRecord }): boolean {
+    const moved = this.move(key, ['claimed', 'consumed', 'pending'], 'settled', { tx: transaction });
+    if (moved && kept) this.identifiers.keep(kept.id, key, kept.record);
+    return moved;
   }
 
   /** `/settle` outcome unknown: keep the request (the facilitator body, as JSON) and re-ask the facilitator in the background. */
@@ -113,6 +143,7 @@ export class NonceLedger extends DurableObject<Env> {
     this.alarmAt = undefined;
     const now = Date.now();
     this.sql.exec("DELETE FROM authorizations WHERE expires_at < ?", now);
+    this.identifiers.expire(now);
     const due = this.sql.exec<{ key: string }>("SELECT key FROM authorizations WHERE state = 'pending' AND retry_at <= ? LIMIT 20", now).toArray();
     for (const { key } of due) await this.resolvePending(key);
     await this.scheduleAlarm();

@@ -1,5 +1,6 @@
 import type { PaymentRequirement } from '../../../core/requirement.js';
 import type { SnapshotOffer } from '../../../core/snapshot.js';
+import type { KeptAnswer } from './payment-identifiers.js';
 
 /**
  * Every decision the gate can reach, as values: `routes.ts` finds the offer (a `RouteOutcome`),
@@ -42,6 +43,14 @@ export type PaymentOutcome =
   | { readonly kind: 'refused'; readonly reason: string }
   /** Step 4: the authorization's settlement is still being resolved; it is never forwarded again. */
   | { readonly kind: 'authorization_pending' }
+  /** Step 4, `payment-identifier`: the identifier names another payment (or this payment sent for another request). */
+  | { readonly kind: 'identifier_conflict' }
+  /** Step 4, `payment-identifier`: the same payment again while its first request is still being served. */
+  | { readonly kind: 'payment_in_progress' }
+  /** Step 4, `payment-identifier`: the same payment again after it settled; its kept answer, never a second settlement. */
+  | { readonly kind: 'replayed'; readonly answer: KeptAnswer; readonly receipt: Record<string, string> }
+  /** Step 4, `payment-identifier`: the same payment again after it settled, its answer not kept (a stream, or over the bound). */
+  | { readonly kind: 'answer_not_kept'; readonly receipt: Record<string, string> }
   /** Step 5: /verify failed to answer; the claim was given back. */
   | { readonly kind: 'facilitator_unreachable' }
   /** Step 6: no usable answer from the origin; nothing settled. */

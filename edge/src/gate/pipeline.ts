@@ -1,14 +1,16 @@
 import { checkAuthorization, type AuthorizationCheck } from '../../../core/x402/eip3009.js';
 import { matchPayment } from '../../../core/x402/match.js';
 import { hasPaymentHeader, InvalidPaymentHeaderError, parsePaymentHeader, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER, type PaymentPayload } from '../../../core/x402/payment-header.js';
-import { X402_REASONS } from '../../../core/x402/reasons.js';
+import { paymentFingerprint, readPaymentIdentifier } from '../../../core/x402/payment-identifier.js';
+import { GATE_REASONS, X402_REASONS } from '../../../core/x402/reasons.js';
 import { authorizationKey, facilitatorRequest, type FacilitatorRequest } from '../../../core/x402/settlement.js';
 import type { Env } from '../env.js';
 import type { FacilitatorClient, VerifyOutcome } from './facilitator-client.js';
 import { ledgerFor } from './ledger-client.js';
-import type { NonceLedger } from './nonce-ledger.js';
+import type { ClaimResult, IdentifiedPayment, NonceLedger } from './nonce-ledger.js';
 import { forwardToOrigin } from './origin.js';
 import type { PaidRoute, PaymentOutcome } from './outcomes.js';
+import { answerToKeep } from './payment-identifiers.js';
 import { readOriginBody, settlePayment, settlesOn } from './settle.js';
 import type { GateSettings } from './settings.js';
 
@@ -45,6 +47,9 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
     if (!(error instanceof InvalidPaymentHeaderError)) throw error;
     return { kind: 'invalid_payment_header', message: error.message, reason: error.reason };
   }
+  // …and its `payment-identifier`, if any, fits the extension's rules.
+  const identifier = readPaymentIdentifier(payment);
+  if (!identifier.ok) return { kind: 'invalid_payment_header', message: identifier.message, reason: GATE_REASONS.invalidPaymentIdentifier };
   ctx.trace('parse');
 
   // Step 3: it answers our requirement and its authorization checks out — locally, no network.
@@ -56,9 +61,10 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   // ledger refuses never reaches the facilitator.
   const key = authorizationKey(paid.requirement, payment);
   const ledger = ledgerFor(ctx.env, payment);
-  const claim = await ledger.claim(key, validBeforeMs(payment));
+  const identified = identifier.id === undefined ? undefined : await identify(identifier.id, payment, request);
+  const claim = await ledger.claim(key, validBeforeMs(payment), identified);
   ctx.trace('claim');
-  if (!claim.ok) return claim.state === 'pending' ? { kind: 'authorization_pending' } : { kind: 'refused', reason: X402_REASONS.nonceAlreadyUsed };
+  if (!claim.ok) return refusedClaim(claim);
 
   // Step 5: the facilitator's /verify (unless VERIFY_MODE=local); a failure gives the claim back.
   const facilitatorBody = facilitatorRequest(payment, paid.requirement, paid.resourceUrl);
@@ -74,7 +80,25 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   }
 
   // Steps 6–7: forward, then settle only on the origin's final status 200–399, its body read first.
-  return forwardAndSettle(request, paid, ctx, { payment, payer: local.payer, key, ledger, facilitatorBody });
+  return forwardAndSettle(request, paid, ctx, { payment, payer: local.payer, key, ledger, facilitatorBody, identifier: identifier.id });
+}
+
+async function identify(id: string, payment: PaymentPayload, request: Request): Promise<IdentifiedPayment> {
+  const url = new URL(request.url);
+  return { id, fingerprint: await paymentFingerprint({ payment, method: request.method, target: `${url.pathname}${url.search}` }) };
+}
+
+/** Step 4's refusals: a replay, a settlement still unknown, or the same payment retried under its identifier. */
+function refusedClaim(claim: Exclude<ClaimResult, { ok: true }>): PaymentOutcome {
+  if (claim.refusal === 'identifier_conflict') return { kind: 'identifier_conflict' };
+  if (claim.state === 'pending') return { kind: 'authorization_pending' };
+  if (claim.refusal === 'retried' && claim.state === 'claimed') return { kind: 'payment_in_progress' };
+  if (claim.refusal === 'retried' && claim.state === 'settled') {
+    const { answer, receipt } = claim.record;
+    return answer ? { kind: 'replayed', answer, receipt: receipt ?? {} } : { kind: 'answer_not_kept', receipt: receipt ?? {} };
+  }
+  // Used, or consumed (never charged: the buyer signs a new authorization, as without an identifier).
+  return { kind: 'refused', reason: X402_REASONS.nonceAlreadyUsed };
 }
 
 interface Claimed {
@@ -83,6 +107,8 @@ interface Claimed {
   readonly key: string;
   readonly ledger: Ledger;
   readonly facilitatorBody: FacilitatorRequest;
+  /** The payment's `payment-identifier`: its answer is kept for retries. */
+  readonly identifier: string | undefined;
 }
 
 /**
@@ -118,8 +144,12 @@ async function forwardAndSettle(request: Request, paid: PaidRoute, ctx: PaymentC
   ctx.trace('settle');
   const { outcome } = settlement;
   if (outcome.kind === 'success') {
-    ctx.waitUntil(bestEffort('settled', () => c.ledger.settled(c.key, outcome.transaction)));
-    return { kind: 'settled', response, body: body.body, receipt: settlement.receiptHeader ?? {} };
+    const receipt = settlement.receiptHeader ?? {};
+    const { identifier } = c;
+    if (identifier === undefined) ctx.waitUntil(bestEffort('settled', () => c.ledger.settled(c.key, outcome.transaction)));
+    // Kept before the answer leaves, so a retry after a lost answer always finds it.
+    else await bestEffort('settled', () => c.ledger.settled(c.key, outcome.transaction, { id: identifier, record: { receipt, answer: answerToKeep(response, body.body) } }));
+    return { kind: 'settled', response, body: body.body, receipt };
   }
   if (body.body instanceof ReadableStream) await body.body.cancel().catch(() => undefined);
   if (outcome.kind === 'failure') {
