@@ -9,3 +9,4 @@ export const SERVICES_PATH = '/api/services.json';
 export const SERVICES_SCHEMA_PATH = '/api/services.schema.json';
 export const REGISTRATION_PATH = '/.well-known/agent-registration.json';
 export const REGISTRATION_SCHEMA_PATH = '/.well-known/agent-registration.schema.json';
+export const OPENAPI_PATH = '/openapi.json';

@@ -14,7 +14,7 @@ import { agentCard } from './registration.js';
  * `deprecated` and names its deadline, a drained one is gone.
  */
 
-export const OPENAPI_PATH = '/openapi.json';
+export { OPENAPI_PATH } from './document-paths.js';
 export const OPENAPI_VERSION = '3.1.0';
 /** The version of the catalog's interface as this document describes it (OpenAPI's `info.version`). */
 export const OPENAPI_DOCUMENT_VERSION = '1';

@@ -17,6 +17,7 @@ const DOCUMENT_ENTRIES = [
   { name: 'web', endpoint: 'https://edge.example.com/' },
   { name: 'catalog', endpoint: 'https://edge.example.com/api/services.json', version: '1' },
   { name: 'skill', endpoint: 'https://edge.example.com/skill.md' },
+  { name: 'OpenAPI', endpoint: 'https://edge.example.com/openapi.json' },
 ];
 const OASF_ENDPOINT = 'https://edge.example.com/.well-known/agent-registration.json';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Registration8004, type CatalogSnapshot, type SnapshotOffer } from '../snapshot.js';
-import { CATALOG_PAGE_PATH, REGISTRATION_PATH, SERVICES_PATH, SKILL_PATH } from './document-paths.js';
+import { CATALOG_PAGE_PATH, OPENAPI_PATH, REGISTRATION_PATH, SERVICES_PATH, SKILL_PATH } from './document-paths.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
 import { SERVICES_DOCUMENT_SCHEMA_VERSION } from './services-json.js';
 
@@ -19,7 +19,7 @@ const rfc3339Utc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
 
 export const RegistrationServiceEntry = z
   .object({
-    name: z.string().min(1).meta({ description: '"web", "OASF", a catalog document ("catalog", "skill") or a name the seller chose' }),
+    name: z.string().min(1).meta({ description: '"web", "OASF", a catalog document ("catalog", "skill", "OpenAPI") or a name the seller chose' }),
     endpoint: z.string().min(1).meta({ description: 'Where the service is reached: an absolute URL, or what a seller wrote for its own entry (an ENS name, a DID, …)' }),
     version: z.string().optional(),
     skills: z.array(z.string()).optional().meta({ description: 'OASF entries: skill taxonomy paths' }),
@@ -57,6 +57,7 @@ function catalogDocumentServices(baseUrl: string): RegistrationServiceEntry[] {
     { name: 'web', endpoint: absoluteUrl(baseUrl, CATALOG_PAGE_PATH) },
     { name: 'catalog', endpoint: absoluteUrl(baseUrl, SERVICES_PATH), version: SERVICES_DOCUMENT_SCHEMA_VERSION },
     { name: 'skill', endpoint: absoluteUrl(baseUrl, SKILL_PATH) },
+    { name: 'OpenAPI', endpoint: absoluteUrl(baseUrl, OPENAPI_PATH) },
   ];
 }
 

@@ -1,8 +1,7 @@
 import { decodePaymentRequiredHeader } from '@x402/core/http';
 import { z } from 'zod';
 import { resolveNetwork } from '../../core/networks.js';
-import { CATALOG_PAGE_PATH, REGISTRATION_PATH, SERVICES_PATH, SKILL_PATH } from '../../core/render/document-paths.js';
-import { OPENAPI_PATH } from '../../core/render/openapi.js';
+import { CATALOG_PAGE_PATH, OPENAPI_PATH, REGISTRATION_PATH, SERVICES_PATH, SKILL_PATH } from '../../core/render/document-paths.js';
 import { RegistrationDocument } from '../../core/render/registration.js';
 import { ServicesDocument, type ServiceEntry } from '../../core/render/services-json.js';
 
