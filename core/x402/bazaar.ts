@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { SnapshotOffer } from '../snapshot.js';
+import type { OfferDeclarations } from './challenge.js';
 
 /**
  * The x402 Bazaar discovery extension of an offer's 402 (`extensions.bazaar`: `info` describes how
@@ -27,4 +29,14 @@ export const DRAIN_ENDS_AT_SCHEMA = {
 /** The declaration as a draining offer's 402 carries it: `info.drainEndsAt` added, nothing else changed. */
 export function drainingDeclaration(declaration: BazaarDeclaration, drainEndsAt: string): BazaarDeclaration {
   return { ...declaration, info: { ...declaration.info, drainEndsAt } };
+}
+
+/**
+ * What an offer declares in its v2 challenge: its Bazaar declaration (with the deadline while it
+ * drains) and its tags; undefined for an offer without `spec.api`.
+ */
+export function offerDeclarations(offer: Pick<SnapshotOffer, 'api' | 'bazaar' | 'drainEndsAt'>, draining: boolean): OfferDeclarations | undefined {
+  if (!offer.bazaar) return undefined;
+  const bazaar = draining && offer.drainEndsAt !== undefined ? drainingDeclaration(offer.bazaar, offer.drainEndsAt) : offer.bazaar;
+  return { extensions: { [BAZAAR_EXTENSION_KEY]: bazaar }, ...(offer.api?.tags?.length ? { tags: offer.api.tags } : {}) };
 }

@@ -38,7 +38,8 @@ export interface V1Challenge {
 export interface V2Challenge {
   x402Version: 2;
   error: string;
-  resource: { url: string; description: string; mimeType: string };
+  /** `tags`: the offer's `spec.api.tags`, the topics a Bazaar catalog files the resource under. */
+  resource: { url: string; description: string; mimeType: string; tags?: string[] };
   accepts: V2Requirement[];
   /** x402 extensions the gate supports, by name (v2 only: a v1 client has no place for them). */
   extensions: Record<string, unknown>;
@@ -86,15 +87,21 @@ export interface Challenges {
   header: string;
 }
 
-export function buildChallenges(params: { requirement: PaymentRequirement; resourceUrl: string; error: string }): Challenges {
-  const { requirement, resourceUrl, error } = params;
+/** What an offer itself declares in its v2 challenge: extensions such as `bazaar` (core `x402/bazaar.ts`) and resource tags. */
+export interface OfferDeclarations {
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  readonly tags?: readonly string[];
+}
+
+export function buildChallenges(params: { requirement: PaymentRequirement; resourceUrl: string; error: string; offer?: OfferDeclarations }): Challenges {
+  const { requirement, resourceUrl, error, offer } = params;
   const v1 = v1Requirement(requirement, resourceUrl);
   const v2: V2Challenge = {
     x402Version: 2,
     error,
-    resource: { url: resourceUrl, description: requirement.description, mimeType: requirement.mimeType },
+    resource: { url: resourceUrl, description: requirement.description, mimeType: requirement.mimeType, ...(offer?.tags?.length ? { tags: [...offer.tags] } : {}) },
     accepts: [v2Requirement(requirement)],
-    extensions: { [PAYMENT_IDENTIFIER]: PAYMENT_IDENTIFIER_DECLARATION },
+    extensions: { [PAYMENT_IDENTIFIER]: PAYMENT_IDENTIFIER_DECLARATION, ...offer?.extensions },
   };
   return { v1: { x402Version: 1, error, accepts: v1 ? [v1] : [] }, v2, header: encodeBase64Json(v2) };
 }

@@ -11,6 +11,7 @@ import {
 } from '../../core/index.js';
 import { signerAddress, signSnapshotBody, SIGNATURE_HEADER } from '../../core/signature.js';
 import { TEST_PUBLIC_BASE_URL, type TestEdge } from './edge.js';
+import { declareBazaar } from '../../cluster-agent/src/discovery/bazaar-declaration.js';
 
 /**
  * Snapshot helpers for tests (SPEC §6). The whole API:
@@ -78,6 +79,7 @@ export function sampleOffer(options: SampleOfferOptions = {}): SnapshotOffer {
     routeManagement: true,
     source: 'kube',
     nowMs: options.nowMs ?? Date.now(),
+    declareBazaar,
   });
   const entry = plan.offers[0];
   if (!entry) throw new Error('sampleOffer: the plan produced no entry');

@@ -2,7 +2,9 @@ import { formatHttpDate } from '../../../core/time.js';
 import { drainEndsAtMs } from '../../../core/offer-state.js';
 import { renderPaywallPage } from '../../../core/render/paywall-html.js';
 import type { PaymentRequirement } from '../../../core/requirement.js';
-import { buildChallenges, PAYMENT_REQUIRED_HEADER } from '../../../core/x402/challenge.js';
+import type { SnapshotOffer } from '../../../core/snapshot.js';
+import { offerDeclarations } from '../../../core/x402/bazaar.js';
+import { buildChallenges, PAYMENT_REQUIRED_HEADER, type OfferDeclarations } from '../../../core/x402/challenge.js';
 import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from '../../../core/x402/payment-header.js';
 import { RECEIPT_HEADER_V1, RECEIPT_HEADER_V2 } from '../../../core/x402/settlement.js';
 import type { RouteContext } from './outcomes.js';
@@ -32,13 +34,25 @@ export function jsonResponse(status: number, body: unknown, route?: RouteContext
 const encodedChallenges = new WeakMap<PaymentRequirement, Map<string, { body: string; header: string }>>();
 const MAX_CACHED_CHALLENGES_PER_OFFER = 64;
 
-function encodedChallenge(requirement: PaymentRequirement, resourceUrl: string, error: string): { body: string; header: string } {
+/** The offer's own declarations (Bazaar, tags) per snapshot entry and drain phase: built once, not per 402. */
+const offerDeclarationsByPhase = new WeakMap<SnapshotOffer, { active?: OfferDeclarations | undefined; draining?: OfferDeclarations | undefined }>();
+
+function routeDeclarations(route: RouteContext): OfferDeclarations | undefined {
+  let phases = offerDeclarationsByPhase.get(route.offer);
+  if (!phases) offerDeclarationsByPhase.set(route.offer, (phases = {}));
+  const phase = route.draining ? 'draining' : 'active';
+  if (!(phase in phases)) phases[phase] = offerDeclarations(route.offer, route.draining);
+  return phases[phase];
+}
+
+function encodedChallenge(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string): { body: string; header: string } {
   let cache = encodedChallenges.get(requirement);
   if (!cache) encodedChallenges.set(requirement, (cache = new Map()));
-  const key = `${error}\n${resourceUrl}`;
+  // The drain phase changes the Bazaar declaration (its deadline) by the clock alone, with no new snapshot.
+  const key = `${error}\n${route.draining ? 'draining' : 'active'}\n${resourceUrl}`;
   let encoded = cache.get(key);
   if (!encoded) {
-    const { v1, header } = buildChallenges({ requirement, resourceUrl, error });
+    const { v1, header } = buildChallenges({ requirement, resourceUrl, error, offer: routeDeclarations(route) });
     encoded = { body: JSON.stringify(v1), header };
     // Any path under an offer is a resource URL: keep the cache bounded whatever a client asks for.
     if (cache.size >= MAX_CACHED_CHALLENGES_PER_OFFER) cache.clear();
@@ -48,7 +62,7 @@ function encodedChallenge(requirement: PaymentRequirement, resourceUrl: string, 
 }
 
 export function challengeResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
-  const { body, header } = encodedChallenge(requirement, resourceUrl, error);
+  const { body, header } = encodedChallenge(route, requirement, resourceUrl, error);
   const headers = new Headers({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', [PAYMENT_REQUIRED_HEADER]: header, ...extra });
   applyRouteHeaders(headers, route);
   return new Response(body, { status: 402, headers });
@@ -56,7 +70,7 @@ export function challengeResponse(route: RouteContext, requirement: PaymentRequi
 
 /** The same 402 as a page for a person (SPEC §5 "People and retries"): the same header, an HTML body whose script pays it. */
 export function paywallResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
-  const { v2, header } = buildChallenges({ requirement, resourceUrl, error });
+  const { v2, header } = buildChallenges({ requirement, resourceUrl, error, offer: routeDeclarations(route) });
   const drainEndsAt = route.draining ? route.offer.drainEndsAt : undefined;
   const page = renderPaywallPage({ challenge: v2, requirements: [requirement], offer: route.offer, ...(drainEndsAt ? { drainEndsAt } : {}) });
   const headers = new Headers({
