@@ -4,6 +4,7 @@ import { ExactEvmScheme } from '@x402/evm/exact/client';
 import { extractDiscoveryInfo, validateDiscoveryExtension } from '@x402/extensions/bazaar';
 import { wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RouteApiInput } from '../../../core/offer-api.js';
 import { formatRfc3339 } from '../../../core/time.js';
 import { TEST_PUBLIC_BASE_URL } from '../../../test/support/edge.js';
 import { startGateFixture, type GateFixture } from '../../../test/support/gate.js';
@@ -12,12 +13,12 @@ import { sampleOffer } from '../../../test/support/snapshots.js';
 
 /** Each paid route's 402 carries its offer's Bazaar declaration (x402 v2 `extensions.bazaar`), as @x402/extensions reads it. */
 
-const API = {
+const API: RouteApiInput = {
   method: 'GET',
   query: { schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, example: { city: 'Berlin' } },
   output: { example: { forecast: 'sunny' } },
   tags: ['weather', 'demo'],
-} as const;
+};
 
 const weather = sampleOffer({ name: 'weather', spec: { api: API } });
 const legacy = sampleOffer({ name: 'legacy', spec: { api: API, drainAt: formatRfc3339(Date.now() - 60_000), drainGracePeriod: '1h' } });
