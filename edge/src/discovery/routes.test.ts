@@ -50,20 +50,14 @@ describe('discovery routes through the real worker', () => {
     }
   });
 
-  it('serves the committed services JSON Schema with CORS, even before any snapshot', async () => {
-    const res = await edge.fetch('/api/services.schema.json');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/json');
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await res.text()).toBe(servicesJsonSchema());
-  });
-
-  it('serves the registration file JSON Schema beside the file, even before any snapshot', async () => {
-    const res = await edge.fetch('/.well-known/agent-registration.schema.json');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/json');
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await res.text()).toBe(registrationJsonSchema());
+  it('serves the committed JSON Schemas (services.json, the registration file) with CORS, even before any snapshot', async () => {
+    for (const [path, schema] of [['/api/services.schema.json', servicesJsonSchema()], ['/.well-known/agent-registration.schema.json', registrationJsonSchema()]] as const) {
+      const res = await edge.fetch(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await res.text()).toBe(schema);
+    }
     expect((await edge.fetch('/.well-known/agent-registration.schema.json', { method: 'DELETE' })).status).toBe(405);
   });
 
