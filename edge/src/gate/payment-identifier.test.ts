@@ -83,6 +83,29 @@ describe('a retry of a settled payment under its identifier', () => {
     expect(f.facilitator.settleCalls()).toHaveLength(1);
   });
 
+  it('reaches the buyer who hung up right after sending the payment: the request ran to its end, the retry gets its answer', async () => {
+    const { headers } = await payUnder(generatePaymentId());
+    f.facilitator.answers.settle = { kind: 'delay', ms: 500 };
+    const hangUp = new AbortController();
+    const first = f.edge.fetch('/services/echo', { headers, signal: hangUp.signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    hangUp.abort();
+    await expect(first).rejects.toThrow();
+    const statuses: number[] = [];
+    let answer: Response | undefined;
+    for (let attempt = 0; attempt < 40 && !answer; attempt++) {
+      const res = await f.edge.fetch('/services/echo', { headers });
+      statuses.push(res.status);
+      if (res.status === 200) answer = res;
+      else await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 1) * 100));
+    }
+    expect(statuses.slice(0, -1).every((status) => status === 409)).toBe(true);
+    expect(await answer?.json()).toMatchObject({ url: '/services/echo' });
+    expect(decodeReceipt(answer as Response, 'PAYMENT-RESPONSE')).toMatchObject({ success: true });
+    expect(f.origin.hits).toHaveLength(1);
+    expect(f.facilitator.settleCalls()).toHaveLength(1);
+  });
+
   it('settles exactly once when 20 retries of one payment arrive together', async () => {
     const { headers } = await payUnder(generatePaymentId());
     const answers = await Promise.all(Array.from({ length: 20 }, async () => {

@@ -66,13 +66,21 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   ctx.trace('claim');
   if (!claim.ok) return refusedClaim(claim);
 
-  // Step 5: the facilitator's /verify (unless VERIFY_MODE=local); a failure gives the claim back.
+  // Only this request can now bring the authorization to its final state, so it runs to the end
+  // even if the buyer hangs up: a retry then finds the answer, not a claim left in flight.
   const facilitatorBody = facilitatorRequest(payment, paid.requirement, paid.resourceUrl);
+  const finished = verifyAndForward(request, paid, ctx, { payment, payer: local.payer, key, ledger, facilitatorBody, identifier: identifier.id });
+  ctx.waitUntil(finished.catch(() => undefined));
+  return finished;
+}
+
+async function verifyAndForward(request: Request, paid: PaidRoute, ctx: PaymentContext, c: Claimed): Promise<PaymentOutcome> {
+  // Step 5: the facilitator's /verify (unless VERIFY_MODE=local); a failure gives the claim back.
   if (ctx.settings.verifyMode === 'facilitator') {
-    const answer = await ctx.facilitator.verify(facilitatorBody).catch((error: unknown): VerifyOutcome => ({ kind: 'unreachable', detail: String(error) }));
+    const answer = await ctx.facilitator.verify(c.facilitatorBody).catch((error: unknown): VerifyOutcome => ({ kind: 'unreachable', detail: String(error) }));
     ctx.trace('verify');
     if (answer.kind !== 'valid') {
-      await bestEffort('release', () => ledger.release(key));
+      await bestEffort('release', () => c.ledger.release(c.key));
       if (answer.kind === 'invalid') return { kind: 'refused', reason: answer.reason };
       console.warn(JSON.stringify({ level: 'warn', msg: 'facilitator unreachable at verify', detail: answer.detail }));
       return { kind: 'facilitator_unreachable' };
@@ -80,7 +88,7 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   }
 
   // Steps 6–7: forward, then settle only on the origin's final status 200–399, its body read first.
-  return forwardAndSettle(request, paid, ctx, { payment, payer: local.payer, key, ledger, facilitatorBody, identifier: identifier.id });
+  return forwardAndSettle(request, paid, ctx, c);
 }
 
 async function identify(id: string, payment: PaymentPayload, request: Request): Promise<IdentifiedPayment> {
