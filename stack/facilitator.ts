@@ -1,8 +1,9 @@
 /**
  * A local x402 facilitator: the official `x402Facilitator` (@x402/core) with the exact EVM
  * scheme (@x402/evm) for v2 `eip155:84532` and v1 `base-sepolia`, over the local chain, behind a
- * small node:http server (`/verify`, `/settle`, `/supported`). Our code only parses the wire,
- * serializes settlements and logs; the payment checks are the library's.
+ * small node:http server (`/verify`, `/settle`, `/supported`, `/discovery/resources`). Our code
+ * only parses the wire, serializes settlements and logs; the payment checks are the library's. Each
+ * successful settlement files its resource in a Bazaar catalog (`bazaar-catalog.ts`).
  *
  * CLI: `tsx stack/facilitator.ts --rpc http://127.0.0.1:8545 [--port 4021] [--delay-ms 0]`
  * (key from FACILITATOR_PRIVATE_KEY, else anvil's public dev account #3).
@@ -12,13 +13,16 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { x402Facilitator } from '@x402/core/facilitator';
+import { BAZAAR } from '@x402/extensions/bazaar';
 import type { PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from '@x402/core/types';
 import { toFacilitatorEvmSigner } from '@x402/evm';
 import { ExactEvmScheme } from '@x402/evm/exact/facilitator';
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/facilitator';
 import { createWalletClient, http, publicActions, type Abi, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { z } from 'zod';
 import { LOCAL_ACCOUNTS, LOCAL_POLLING_MS, localChain } from './chain.js';
+import { createBazaarCatalog, ListQuery, type BazaarCatalog } from './bazaar-catalog.js';
 import { describeRequestProblems, FacilitatorRequest } from './facilitator-request.js';
 
 export const V2_NETWORK = 'eip155:84532';
@@ -44,6 +48,8 @@ export interface LocalFacilitator {
   readonly address: Hex;
   /** A live view of the counters. */
   readonly stats: Readonly<FacilitatorStats>;
+  /** The resources settled payments declared (`GET /discovery/resources`). */
+  readonly catalog: BazaarCatalog;
   stop(): Promise<void>;
 }
 
@@ -84,7 +90,9 @@ export function createLocalFacilitator(rpcUrl: string, privateKey: Hex): { facil
   // option) turns a replay into its code, invalid_exact_evm_nonce_already_used, as v2 does.
   const facilitator = new x402Facilitator()
     .register(V2_NETWORK, new ExactEvmScheme(signer))
-    .registerV1(V1_NETWORK as PaymentRequirements['network'], new ExactEvmSchemeV1(signer, { simulateInSettle: true }));
+    .registerV1(V1_NETWORK as PaymentRequirements['network'], new ExactEvmSchemeV1(signer, { simulateInSettle: true }))
+    // Advertised in /supported: this facilitator catalogs the resources it settles.
+    .registerExtension(BAZAAR);
   return { facilitator, address: account.address };
 }
 
@@ -95,7 +103,11 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   const stats: FacilitatorStats = {
     verifyRequests: 0, verifyValid: 0, settleRequests: 0, settleSucceeded: 0, settleFailed: 0, badRequests: 0, transactions: [],
   };
-  const handler = createHandler({ facilitator, stats, log, delayMs: options.delayMs ?? 0 });
+  const catalog = createBazaarCatalog();
+  facilitator.onAfterSettle(async ({ paymentPayload, requirements, result }) => {
+    if (result.success && catalog.record(paymentPayload, requirements)) log({ level: 'info', msg: 'cataloged', resource: paymentPayload.resource?.url });
+  });
+  const handler = createHandler({ facilitator, stats, log, delayMs: options.delayMs ?? 0, catalog });
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -104,7 +116,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   log({ level: 'info', msg: 'facilitator listening', url, address, networks: [V2_NETWORK, V1_NETWORK] });
-  return { url, address, stats, stop: () => closeServer(server) };
+  return { url, address, stats, catalog, stop: () => closeServer(server) };
 }
 
 interface HandlerContext {
@@ -112,6 +124,7 @@ interface HandlerContext {
   readonly stats: FacilitatorStats;
   readonly log: (entry: Record<string, unknown>) => void;
   readonly delayMs: number;
+  readonly catalog: BazaarCatalog;
 }
 
 function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -128,13 +141,18 @@ function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerR
       if (req.method === 'GET' && (path === '/supported' || path === '/health')) {
         return sendJson(res, 200, path === '/health' ? { ok: true } : ctx.facilitator.getSupported());
       }
+      if (req.method === 'GET' && path === '/discovery/resources') {
+        const query = ListQuery.safeParse(Object.fromEntries(new URL(req.url ?? '/', 'http://facilitator').searchParams));
+        if (!query.success) throw new FacilitatorRequestError(400, 'invalid_query', [z.prettifyError(query.error)]);
+        return sendJson(res, 200, ctx.catalog.list(query.data));
+      }
       if (req.method === 'POST' && (path === '/verify' || path === '/settle')) {
         const request = parseRequest(await readBody(req));
         if (ctx.delayMs > 0) await sleep(ctx.delayMs);
         const result = path === '/verify' ? await verify(ctx, request) : await serialized(() => settle(ctx, request));
         return sendJson(res, 200, result);
       }
-      sendJson(res, 404, { error: 'not_found', message: 'GET /supported, POST /verify, POST /settle' });
+      sendJson(res, 404, { error: 'not_found', message: 'GET /supported, GET /discovery/resources, POST /verify, POST /settle' });
     } catch (error) {
       if (error instanceof FacilitatorRequestError) {
         ctx.stats.badRequests += 1;

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBuyerClient } from '../../stack/buyer.js';
 import { LOCAL_ACCOUNTS, startChain, TOKEN_ADDRESS, type LocalChain } from '../../stack/chain.js';
 import { MAX_BODY_BYTES, startFacilitator, type LocalFacilitator } from '../../stack/facilitator.js';
+import { declareBazaar } from '../../cluster-agent/src/discovery/bazaar-declaration.js';
+import { RouteApi } from '../../core/offer-api.js';
 
 const { buyer, seller, facilitator: settler } = LOCAL_ACCOUNTS;
 let chain: LocalChain;
@@ -159,6 +161,22 @@ describe('local x402 facilitator over the local chain', () => {
     expect(await balances()).toEqual(snapshot);
     // The good body still settles afterwards: nothing above consumed it.
     expect((await post('/settle', good)).json).toMatchObject({ success: true });
+  });
+
+  it('catalogs the resource a settled v2 payment declared for Bazaar, and only then', async () => {
+    expect((await client.getSupported()).extensions).toContain('bazaar');
+    const bazaar = declareBazaar(RouteApi.parse({ method: 'GET', tags: ['demo'] }));
+    const unpaid = { ...(await payV2('1300')), extensions: { bazaar } };
+    expect((await client.verify(unpaid, requirementV2('1300'))).isValid).toBe(true);
+    const listed = async () => (await fetch(`${facilitator.url}/discovery/resources`)).json() as Promise<{ items: { resource: string }[] }>;
+    expect((await listed()).items.map((i) => i.resource)).not.toContain('http://127.0.0.1:8787/services/bazaar-demo');
+    const paid = { ...(await payV2('1400')), resource: { url: 'http://127.0.0.1:8787/services/bazaar-demo?x=1', tags: ['demo'] }, extensions: { bazaar } };
+    expect((await client.settle(paid, requirementV2('1400'))).success).toBe(true);
+    const item = (await listed()).items.find((i) => i.resource === 'http://127.0.0.1:8787/services/bazaar-demo');
+    expect(item).toMatchObject({ type: 'http', x402Version: 2, tags: ['demo'], accepts: [requirementV2('1400')], extensions: { bazaar } });
+    const bad = await fetch(`${facilitator.url}/discovery/resources?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_query' });
   });
 
   it('logs one JSON object per event without any key material', () => {
