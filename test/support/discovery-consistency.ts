@@ -6,8 +6,8 @@ import { RegistrationDocument } from '../../core/render/registration.js';
 import { ServicesDocument, type ServiceEntry } from '../../core/render/services-json.js';
 
 /**
- * What a scorer checks, as a test: reads `/api/services.json`, `/skill.md` and the registration file
- * the way a client does, then calls every listed offer unpaid and reads its 402 (the v1 body and the
+ * What a scorer checks, as a test: reads `/api/services.json`, `/skill.md`, the registration file and
+ * `/openapi.json`'s payment terms the way a client does, then calls every listed offer unpaid and reads its 402 (the v1 body and the
  * v2 `PAYMENT-REQUIRED` header, decoded by `@x402/core`). Any disagreement on price, payTo, network,
  * asset, endpoint or drain between them is reported as one line; an empty list means they agree.
  */
@@ -45,6 +45,19 @@ const V1Challenge = z.object({
       }),
     )
     .length(1),
+});
+
+const OpenApiPaymentInfo = z.object({
+  amount: z.string(),
+  network: z.string(),
+  v1Network: z.string().optional(),
+  asset: z.object({ address: z.string(), eip712Domain: z.object({ name: z.string(), version: z.string() }) }),
+  payTo: z.string(),
+  drainEndsAt: z.string().optional(),
+});
+const OpenApiDocument = z.object({
+  servers: z.array(z.object({ url: z.string() })).min(1),
+  paths: z.record(z.string(), z.record(z.string(), z.object({ 'x-payment-info': OpenApiPaymentInfo }))),
 });
 
 /** One offer as a skill.md detail block states it. */
@@ -168,6 +181,31 @@ function checkSkill(f: Findings, offers: ReadonlyMap<string, ServiceEntry>, mark
   }
 }
 
+function checkOpenApi(f: Findings, offers: ReadonlyMap<string, ServiceEntry>, document: z.infer<typeof OpenApiDocument>): void {
+  const server = document.servers[0]?.url ?? '';
+  const described = new Set<string>();
+  for (const [path, operations] of Object.entries(document.paths)) {
+    const endpoint = `${server}${path}`;
+    described.add(endpoint);
+    const offer = offers.get(endpoint);
+    if (offer === undefined) {
+      f.add(`openapi.json lists ${endpoint}, services.json does not`);
+      continue;
+    }
+    for (const [method, { 'x-payment-info': info }] of Object.entries(operations)) {
+      const subject = `${offer.namespace}/${offer.name} in openapi.json (${method})`;
+      f.same(subject, 'price (atomic units)', ['services.json', offer.priceAtomicUnits], ['openapi.json', info.amount]);
+      f.same(subject, 'payTo', ['services.json', offer.payTo], ['openapi.json', info.payTo]);
+      f.same(subject, 'network', ['services.json', offer.caip2Network], ['openapi.json', info.network]);
+      f.same(subject, 'network', ['services.json', resolveNetwork(offer.network)?.v1Name], ['openapi.json v1Network', info.v1Network]);
+      f.same(subject, 'asset', ['services.json', offer.asset.address], ['openapi.json', info.asset.address]);
+      f.same(subject, 'asset EIP-712 name', ['services.json', offer.asset.eip712Domain.name], ['openapi.json', info.asset.eip712Domain.name]);
+      f.same(subject, 'drain deadline', ['services.json', offer.drainEndsAt], ['openapi.json', info.drainEndsAt]);
+    }
+  }
+  for (const endpoint of offers.keys()) if (!described.has(endpoint)) f.add(`services.json lists ${endpoint}, openapi.json does not`);
+}
+
 /** The listed offer a URL belongs to: the longest endpoint it equals or lies under (the gate's rule). */
 function offerAt(offers: ReadonlyMap<string, ServiceEntry>, url: string): ServiceEntry | undefined {
   let best: ServiceEntry | undefined;
@@ -225,11 +263,14 @@ export async function discoveryConsistency(probe: DiscoveryProbe): Promise<Consi
   const services = await readDocument(f, `${base}${SERVICES_PATH}`, async (res) => ServicesDocument.safeParse(await res.json()));
   const skill = await readDocument(f, `${base}${SKILL_PATH}`, (res) => res.text());
   const registration = await readDocument(f, `${base}${REGISTRATION_PATH}`, async (res) => RegistrationDocument.safeParse(await res.json()));
+  const openApi = await readDocument(f, `${base}${OPENAPI_PATH}`, async (res) => OpenApiDocument.safeParse(await res.json()));
+  if (openApi && !openApi.success) f.add(`openapi.json lacks the payment terms read here: ${z.prettifyError(openApi.error)}`);
   if (services && !services.success) f.add(`services.json does not fit its schema: ${z.prettifyError(services.error)}`);
   if (registration && !registration.success) f.add(`the registration file does not fit its schema: ${z.prettifyError(registration.error)}`);
   const offers = new Map((services?.success ? services.data.services : []).map((offer) => [offer.endpoint, offer]));
   for (const offer of offers.values()) await checkChallenge(f, offer, offer.endpoint, 'listed in services.json');
   if (skill !== undefined) checkSkill(f, offers, skill);
+  if (openApi?.success) checkOpenApi(f, offers, openApi.data);
   if (registration?.success) await checkRegistration(f, probe, offers, registration.data);
   return { disagreements: f.disagreements, fetched: f.fetched, offers };
 }

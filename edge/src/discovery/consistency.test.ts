@@ -69,7 +69,7 @@ describe('discovery documents against the live 402s', () => {
     expect(report.disagreements).toEqual([]);
     expect([...report.offers.values()].map((o) => `${o.namespace}/${o.name}`)).toEqual(['apis/summarize', 'apis/weather', 'apps/ocr', 'llm/qwen']);
     // Every offer's route, the pages the registration file lists under them, and every catalog document were called.
-    for (const path of ['/services/qwen', '/services/qwen/v1/chat/completions', '/services/summarize/mcp', '/services/ocr', '/', '/skill.md', '/api/services.json']) {
+    for (const path of ['/services/qwen', '/services/qwen/v1/chat/completions', '/services/summarize/mcp', '/services/ocr', '/', '/skill.md', '/api/services.json', '/openapi.json']) {
       expect(report.fetched, path).toContain(`${BASE}${path}`);
     }
   });
@@ -127,6 +127,13 @@ describe('discovery documents against the live 402s', () => {
         probeThrough(async (url, res) => (url.endsWith('/skill.md') ? replaceBody(res, '- **Endpoint**: `https://edge.test/services/ocr`', '- **Endpoint**: `https://edge.test/services/ocr2`') : res)),
       );
       expect(endpoint.disagreements).toContain('skill.md lists https://edge.test/services/ocr2, services.json does not');
+    });
+
+    it('a price in openapi.json that the catalog does not list', async () => {
+      const report = await discoveryConsistency(
+        probeThrough(async (url, res) => (url.endsWith('/openapi.json') ? replaceBody(res, '"amount": "250000"', '"amount": "25000"') : res)),
+      );
+      expect(report.disagreements).toContain('apis/weather in openapi.json (get): price (atomic units): services.json says "250000", openapi.json says "25000"');
     });
 
     it('a draining offer the registration file shows as available, and an entry no offer serves', async () => {
