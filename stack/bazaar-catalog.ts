@@ -25,7 +25,14 @@ export type ListQuery = z.infer<typeof ListQuery>;
 export interface BazaarCatalog {
   /** File the resource a settled payment paid for; false when the payment declared none (or an invalid one). */
   record(payload: PaymentPayload, requirements: PaymentRequirements, nowMs?: number): boolean;
-  list(query: ListQuery): DiscoveryResourcesResponse;
+  /** The resources matching `query`; a declaration whose `drainEndsAt` has passed is left out (its route is gone). */
+  list(query: ListQuery, nowMs?: number): DiscoveryResourcesResponse;
+}
+
+/** Obol's declarations carry `info.drainEndsAt` while the offer drains (core `x402/bazaar.ts`). */
+function drained(resource: DiscoveryResource, nowMs: number): boolean {
+  const info = (resource.extensions?.['bazaar'] as { info?: { drainEndsAt?: unknown } } | undefined)?.info;
+  return typeof info?.drainEndsAt === 'string' && Date.parse(info.drainEndsAt) <= nowMs;
 }
 
 export function createBazaarCatalog(): BazaarCatalog {
@@ -53,9 +60,10 @@ export function createBazaarCatalog(): BazaarCatalog {
       if (resources.size > MAX_CATALOGED_RESOURCES) resources.delete(resources.keys().next().value as string);
       return true;
     },
-    list(query) {
+    list(query, nowMs = Date.now()) {
       const matching = [...resources.values()].filter(
         (r) =>
+          !drained(r, nowMs) &&
           (query.type === undefined || r.type === query.type) &&
           (query.payTo === undefined || r.accepts.some((a) => a.payTo.toLowerCase() === query.payTo?.toLowerCase())) &&
           (query.network === undefined || r.accepts.some((a) => a.network === query.network)),

@@ -93,6 +93,23 @@ describe('the snapshot entry of an offer with spec.api', () => {
     expect(snapshot.offers[0]?.bazaar).toEqual(carried?.bazaar);
   });
 
+  it('bad input in spec.api names the field, leaves that offer out and changes no other entry', () => {
+    const good = parseServiceOffer({
+      apiVersion: 'obol.org/v1alpha1', kind: 'ServiceOffer', metadata: { name: 'good', namespace: 'apis' },
+      spec: { upstream: { service: 'good' }, payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.001' } }, api: WEATHER },
+    });
+    const bad = parseServiceOffer({
+      apiVersion: 'obol.org/v1alpha1', kind: 'ServiceOffer', metadata: { name: 'bad', namespace: 'apis' },
+      spec: { upstream: { service: 'bad' }, payment: { network: 'base-sepolia', payTo: '0x1111111111111111111111111111111111111111', price: { perRequest: '0.001' } }, api: { method: 'GET', output: { example: { blob: 'x'.repeat(3000) } } } },
+    });
+    const plan = (offers: Parameters<typeof planCatalog>[0]['offers']) =>
+      planCatalog({ offers, observe: () => ({ upstreamHealthy: true, routePublished: true }), routeManagement: false, source: 'dir', nowMs: Date.parse('2026-12-01T00:00:00Z'), declareBazaar });
+    const alone = plan([{ key: 'apis/good', parsed: good }]);
+    const both = plan([{ key: 'apis/bad', parsed: bad }, { key: 'apis/good', parsed: good }]);
+    expect(both.decisions.find((d) => d.key === 'apis/bad')?.invalid).toMatch(/^spec\.api\.output\.example: must be at most 2048 bytes as JSON/);
+    expect(both.offers).toEqual(alone.offers);
+  });
+
   it('an offer without spec.api carries neither', () => {
     const carried = entry(undefined);
     expect(carried).toBeDefined();
