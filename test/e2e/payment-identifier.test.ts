@@ -4,7 +4,7 @@ import { wrapFetchWithPayment } from '@x402/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBuyerClient, readReceipt } from '../../stack/buyer.js';
 import type { LocalStack } from '../../stack/local-stack.js';
-import { serviceNamed, startE2EStack, tokenTransfers } from './stack-support.js';
+import { buyerAndSellerBalances, serviceNamed, startE2EStack, tokenTransfers } from './stack-support.js';
 
 /**
  * Issue 11 part 2, end to end: the official client (@x402/fetch 2.27 + @x402/extensions) pays the
@@ -24,13 +24,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 20_000);
 
-async function balances(): Promise<{ buyer: bigint; seller: bigint }> {
-  const [buyer, seller] = await Promise.all([
-    stack.chain.balanceOf(stack.accounts.buyer.address),
-    stack.chain.balanceOf(stack.accounts.seller.address),
-  ]);
-  return { buyer, seller };
-}
+const balances = () => buyerAndSellerBalances(stack);
 
 function facilitatorCalls(): { verify: number; settle: number } {
   return { verify: stack.facilitator.stats.verifyRequests, settle: stack.facilitator.stats.settleRequests };

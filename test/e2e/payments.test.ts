@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readReceipt } from '../../stack/buyer.js';
 import type { LocalStack } from '../../stack/local-stack.js';
-import { recordingBuyer, serviceNamed, startE2EStack, tokenTransfers } from './stack-support.js';
+import { buyerAndSellerBalances, recordingBuyer, serviceNamed, startE2EStack, tokenTransfers } from './stack-support.js';
 
 /**
  * The official x402 client (@x402/fetch + @x402/evm) pays through the edge under `wrangler dev`;
@@ -21,13 +21,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 20_000);
 
-async function balances(): Promise<{ buyer: bigint; seller: bigint }> {
-  const [buyer, seller] = await Promise.all([
-    stack.chain.balanceOf(stack.accounts.buyer.address),
-    stack.chain.balanceOf(stack.accounts.seller.address),
-  ]);
-  return { buyer, seller };
-}
+const balances = () => buyerAndSellerBalances(stack);
 
 async function payOnce(version: 1 | 2) {
   const { pay, sent } = recordingBuyer(version);

@@ -29,6 +29,15 @@ export async function startE2EStack(overrides: Partial<LocalStackOptions> = {}):
   }
 }
 
+/** The buyer's and the seller's token balances on the stack's chain. */
+export async function buyerAndSellerBalances(stack: LocalStack): Promise<{ buyer: bigint; seller: bigint }> {
+  const [buyer, seller] = await Promise.all([
+    stack.chain.balanceOf(stack.accounts.buyer.address),
+    stack.chain.balanceOf(stack.accounts.seller.address),
+  ]);
+  return { buyer, seller };
+}
+
 /** The official client paying from the buyer's key, recording the payment headers it sent. */
 export function recordingBuyer(version: 1 | 2): { pay: typeof fetch; sent: Headers[] } {
   const sent: Headers[] = [];

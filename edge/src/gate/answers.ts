@@ -80,7 +80,7 @@ const PAYMENT_ANSWERS: { [K in PaymentOutcome['kind']]: PaymentRow<Of<PaymentOut
     reason: () => paymentAnswerNotKept,
     answer: (o, paid) => jsonResponse(409, {
       error: paymentAnswerNotKept, reason: paymentAnswerNotKept, retriable: false,
-      detail: `this payment settled and its answer was sent; a stream or an answer over ${MAX_KEPT_ANSWER_BYTES / 1024} KiB is not kept for retries`,
+      detail: `this payment settled and its answer was sent; a stream or an answer over ${MAX_KEPT_ANSWER_BYTES / (1024 * 1024)} MiB is not kept for retries`,
     }, paid.route, o.receipt),
   },
   facilitator_unreachable: {
