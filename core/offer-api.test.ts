@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_API_JSON_BYTES } from './offer-api.js';
+import { MAX_API_JSON_BYTES, MAX_API_TOTAL_JSON_BYTES } from './offer-api.js';
 import { describeProblems, parseServiceOffer } from './offer-rules.js';
 import type { ServiceOfferInput } from './offer.js';
 
@@ -63,6 +63,12 @@ describe('spec.api', () => {
     expect(problemsOf({ method: 'GET', query: { schema: { type: 'object', properties } } })).toMatch(
       new RegExp(`^spec\\.api\\.query\\.schema: must be at most ${MAX_API_JSON_BYTES} bytes as JSON`),
     );
+  });
+
+  it('refuses a description whose parts fit but whose whole does not', () => {
+    const example = { text: 'x'.repeat(MAX_API_JSON_BYTES - 20) };
+    const api = { method: 'GET', query: { schema: { type: 'object' }, example }, output: { example } };
+    expect(problemsOf(api)).toBe(`spec.api: must be at most ${MAX_API_TOTAL_JSON_BYTES} bytes as JSON in all (is ${JSON.stringify(api).length})`);
   });
 
   it('refuses an example that is not a JSON object', () => {

@@ -15,6 +15,8 @@ export const BODY_TYPES = ['json', 'form-data', 'text'] as const;
 
 /** Largest schema or example, in bytes of its JSON. */
 export const MAX_API_JSON_BYTES = 2048;
+/** Largest `spec.api` in all: its Bazaar declaration, echoed with a 4 KiB description, still fits the 16 KiB payment header. */
+export const MAX_API_TOTAL_JSON_BYTES = 4096;
 /** Bazaar keeps at most 5 tags of 1-32 printable ASCII characters (it drops the rest silently; we refuse them). */
 export const MAX_API_TAGS = 5;
 export const MAX_API_TAG_LENGTH = 32;
@@ -111,6 +113,8 @@ export const RouteApi = z.object({
     .refine((tags) => new Set(tags.map((t) => t.toLowerCase())).size === tags.length, 'must not repeat a tag (compared ignoring case)')
     .describe(`up to ${MAX_API_TAGS} short topics for discovery, printable ASCII, at most ${MAX_API_TAG_LENGTH} characters each`)
     .optional(),
+}).refine((api) => jsonBytes(api) <= MAX_API_TOTAL_JSON_BYTES, {
+  error: (issue) => `must be at most ${MAX_API_TOTAL_JSON_BYTES} bytes as JSON in all (is ${jsonBytes(issue.input)})`,
 });
 export type RouteApi = z.infer<typeof RouteApi>;
 export type RouteApiInput = z.input<typeof RouteApi>;

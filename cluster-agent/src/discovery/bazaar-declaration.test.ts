@@ -2,7 +2,10 @@ import { extractDiscoveryInfo, validateDiscoveryExtension, validateDiscoveryExte
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { describe, expect, it } from 'vitest';
 import { planCatalog } from '../../../core/catalog-plan.js';
-import { RouteApi, type RouteApiInput } from '../../../core/offer-api.js';
+import { MAX_API_TOTAL_JSON_BYTES, RouteApi, type RouteApiInput } from '../../../core/offer-api.js';
+import { encodeBase64Json } from '../../../core/x402/base64-json.js';
+import { MAX_PAYMENT_HEADER_CHARS } from '../../../core/x402/payment-header.js';
+import { PAYMENT_IDENTIFIER, PAYMENT_IDENTIFIER_DECLARATION } from '../../../core/x402/payment-identifier.js';
 import { parseServiceOffer } from '../../../core/offer-rules.js';
 import { CatalogSnapshot, SnapshotOffer } from '../../../core/snapshot.js';
 import { drainingDeclaration, type BazaarDeclaration } from '../../../core/x402/bazaar.js';
@@ -62,6 +65,37 @@ describe('declareBazaar', () => {
     officiallyValid(draining);
     expect(cataloged(draining)?.discoveryInfo).toMatchObject({ drainEndsAt: '2030-01-01T01:00:00Z' });
     expect(validateDiscoveryExtension(drainingDeclaration(declaration, 'soon') as never).valid).toBe(false);
+  });
+});
+
+describe('the size bound', () => {
+  it('the largest spec.api, echoed in a payment with the longest description, fits the payment header', () => {
+    const text = (n: number) => 'x'.repeat(n);
+    const api = RouteApi.parse({
+      method: 'GET',
+      query: {
+        schema: { type: 'object', description: text(500), properties: { q: { type: 'string', description: text(500) }, r: { type: 'string', description: text(300) } }, required: ['q'] },
+        example: { q: text(1080) },
+      },
+      output: { example: { a: text(1300) } },
+      tags: ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32), 'd'.repeat(32), 'e'.repeat(32)],
+    });
+    expect(JSON.stringify(api).length).toBeGreaterThan(MAX_API_TOTAL_JSON_BYTES - 200);
+    const address = `0x${'ab'.repeat(20)}`;
+    const echoed = {
+      x402Version: 2,
+      resource: { url: `https://${text(60)}.example/services/${text(490)}`, description: text(4096 + 200), mimeType: 'application/json', tags: api.tags },
+      accepted: { scheme: 'exact', network: 'eip155:84532', amount: '1'.repeat(20), asset: address, payTo: address, maxTimeoutSeconds: 86400, extra: { name: 'USDC', version: '2' } },
+      payload: {
+        signature: `0x${'cd'.repeat(65)}`,
+        authorization: { from: address, to: address, value: '1'.repeat(20), validAfter: '0', validBefore: '9'.repeat(10), nonce: `0x${'ef'.repeat(32)}` },
+      },
+      extensions: {
+        [PAYMENT_IDENTIFIER]: { ...PAYMENT_IDENTIFIER_DECLARATION, info: { ...(PAYMENT_IDENTIFIER_DECLARATION.info as object), id: `pay_${text(124)}` } },
+        bazaar: declareBazaar(api),
+      },
+    };
+    expect(encodeBase64Json(echoed).length).toBeLessThanOrEqual(MAX_PAYMENT_HEADER_CHARS);
   });
 });
 
