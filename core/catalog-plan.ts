@@ -121,6 +121,7 @@ function snapshotEntry(offer: ServiceOffer, decision: Omit<OfferDecision, 'entry
       ...(price.minutesPerRequest !== undefined ? { minutesPerRequest: price.minutesPerRequest } : {}),
     },
     ...(resolved ? { requirement: resolved.requirement } : {}),
+    ...(resolved?.alternatives.length ? { alternatives: [...resolved.alternatives] } : {}),
     upstreamHealthy: decision.observation.upstreamHealthy,
     routeReady: decision.routeReady,
     ...(decision.schedule ? { drainAt: decision.schedule.drainAt, drainEndsAt: decision.schedule.drainEndsAt } : {}),

@@ -4,6 +4,7 @@ import { drainSchedule } from './drain.js';
 import { ServiceOffer } from './offer.js';
 import { routeApiProblems } from './offer-api.js';
 import { chargeablePrice } from './price.js';
+import { alternativeOptions, resolvePaymentOption, sameOption, type PaymentRequirement } from './requirement.js';
 import { parseDuration } from './time.js';
 
 /**
@@ -65,6 +66,37 @@ function drainProblems(spec: ServiceOffer['spec']): OfferProblem[] {
 }
 
 /**
+ * Each `spec.payment.alternatives[i]` must resolve (a known network or a complete asset, a price
+ * that is not free at its decimals) and name a chain and token no earlier option names: an option
+ * the gate could not tell apart from another, or could not charge, is refused here, never dropped.
+ */
+function alternativeProblems(spec: ServiceOffer['spec']): OfferProblem[] {
+  const { payment } = spec;
+  const problems: OfferProblem[] = [];
+  const price = chargeablePrice(payment.price);
+  const primary = price && resolvePaymentOption(spec, payment, price);
+  const seen: { field: string; requirement: PaymentRequirement }[] = primary?.ok ? [{ field: 'spec.payment', requirement: primary.requirement }] : [];
+  for (const [index, option] of alternativeOptions(payment).entries()) {
+    const field = `spec.payment.alternatives[${index}]`;
+    const written = payment.alternatives?.[index];
+    const payTo = written?.payTo && checksumProblem(`${field}.payTo`, written.payTo);
+    if (payTo) problems.push(payTo);
+    const asset = written?.asset && checksumProblem(`${field}.asset.address`, written.asset.address);
+    if (asset) problems.push(asset);
+    if (!price) continue;
+    const resolved = resolvePaymentOption(spec, option, price);
+    if (!resolved.ok) {
+      problems.push({ field: `${field}.${resolved.field}`, message: resolved.message });
+      continue;
+    }
+    const twin = seen.find((earlier) => sameOption(earlier.requirement, resolved.requirement));
+    if (twin) problems.push({ field, message: `duplicate option: ${twin.field} already accepts ${resolved.requirement.asset.address} on ${resolved.requirement.network}` });
+    seen.push({ field, requirement: resolved.requirement });
+  }
+  return problems;
+}
+
+/**
  * The rules JSON Schema cannot express. Assumes the schema already passed. The path rules are all
  * in the schema's pattern (so the API server enforces them), and the default path
  * `/services/<metadata.name>` always satisfies it.
@@ -89,6 +121,7 @@ export function crossFieldProblems(offer: ServiceOffer): OfferProblem[] {
   if (payTo) problems.push(payTo);
   const asset = payment.asset && checksumProblem('spec.payment.asset.address', payment.asset.address);
   if (asset) problems.push(asset);
+  problems.push(...alternativeProblems(offer.spec));
   problems.push(...drainProblems(offer.spec));
   problems.push(...routeApiProblems(offer.spec.api));
   return problems;

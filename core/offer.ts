@@ -91,14 +91,36 @@ export const PriceSpec = z.object({
     .optional(),
 });
 
+const network = z.string().regex(new RegExp(NETWORK), 'must be a network name like "base-sepolia" or a CAIP-2 id like "eip155:84532"');
+
+/** Most ways to pay one offer, the primary included: each is one more entry in every 402's `accepts`. */
+export const MAX_PAYMENT_OPTIONS = 8;
+
+/**
+ * Another way to pay the same price: a network and asset (the chain's USDC when left out), paid to
+ * `payTo` (default: the primary's). The amount is the price converted at this asset's decimals.
+ */
+export const PaymentAlternative = z.object({
+  network,
+  asset: AssetSpec.optional(),
+  payTo: address.optional(),
+});
+
 export const PaymentSpec = z.object({
   scheme: z.enum(['exact']).default('exact'),
-  network: z.string().regex(new RegExp(NETWORK), 'must be a network name like "base-sepolia" or a CAIP-2 id like "eip155:84532"'),
+  network,
   payTo: address,
   maxTimeoutSeconds: z.number().int().min(1).max(86400).default(300),
   asset: AssetSpec.optional(),
   price: PriceSpec,
+  /** More networks/assets accepting the same price, in the seller's order after the primary (checked by `offer-rules.ts`). */
+  alternatives: z
+    .array(PaymentAlternative)
+    .max(MAX_PAYMENT_OPTIONS - 1, `must list at most ${MAX_PAYMENT_OPTIONS - 1} alternatives`)
+    .describe('other networks/assets accepting the same price, after the primary in every 402; each needs a known network or a complete asset, and no two options may name the same network and asset')
+    .optional(),
 });
+export type PaymentAlternative = z.infer<typeof PaymentAlternative>;
 
 /** A custom ERC-8004 `services[]` entry: a name and an endpoint, plus any extra string fields. */
 export const RegistrationService = z

@@ -17,6 +17,7 @@ describe('resolvePayment', () => {
       ok: true,
       price: { unit: 'perRequest', raw: '0.001' },
       display: '0.001 USDC/request',
+      alternatives: [],
       // The network table's Base Sepolia USDC, as every test payment uses it.
       requirement: testRequirement({ payTo: PAY_TO, description: 'x402 payment-gated inference service' }),
     });

@@ -32,7 +32,15 @@ export const PaymentRequirement = z.object({
 export type PaymentRequirement = z.infer<typeof PaymentRequirement>;
 
 export type PaymentResolution =
-  | { readonly ok: true; readonly requirement: PaymentRequirement; readonly price: ChargeablePrice; readonly display: string }
+  | {
+      readonly ok: true;
+      /** The primary option (`spec.payment`): what every single-option consumer reads. */
+      readonly requirement: PaymentRequirement;
+      /** `spec.payment.alternatives` resolved, in the seller's order (empty when none). */
+      readonly alternatives: readonly PaymentRequirement[];
+      readonly price: ChargeablePrice;
+      readonly display: string;
+    }
   | { readonly ok: false; readonly reason: PaymentUnresolvedReason; readonly message: string };
 
 export type PaymentUnresolvedReason = 'NoChargeablePrice' | 'UnknownNetwork' | 'IncompleteAsset' | 'FreeByRounding';
@@ -59,16 +67,25 @@ export function chargeDescription(params: { description: string; price: Chargeab
   return `${text}${suffix}`;
 }
 
-/** Resolve an offer's payment block into a requirement, or say why it cannot be charged. */
-export function resolvePayment(spec: ServiceOfferSpec): PaymentResolution {
-  const { payment } = spec;
-  const price = chargeablePrice(payment.price);
-  if (!price) return { ok: false, reason: 'NoChargeablePrice', message: 'no perRequest, perMTok or perHour price' };
-  const network = resolveNetwork(payment.network);
+/** One way to pay: a network, its asset as written (absent = the chain's USDC) and the recipient. */
+export interface PaymentOptionSpec {
+  readonly network: string;
+  readonly asset?: AssetSpecInput | undefined;
+  readonly payTo: string;
+}
+type AssetSpecInput = NonNullable<ServiceOfferSpec['payment']['asset']>;
+
+export type OptionResolution =
+  | { readonly ok: true; readonly requirement: PaymentRequirement; readonly symbol: string }
+  | { readonly ok: false; readonly reason: Exclude<PaymentUnresolvedReason, 'NoChargeablePrice'>; readonly field: 'network' | 'asset'; readonly message: string };
+
+/** Resolve one option at the offer's price (same token-unit price, converted at the option's decimals). */
+export function resolvePaymentOption(spec: ServiceOfferSpec, option: PaymentOptionSpec, price: ChargeablePrice): OptionResolution {
+  const network = resolveNetwork(option.network);
   if (!network) {
-    return { ok: false, reason: 'UnknownNetwork', message: `network "${payment.network}" is not known; use a CAIP-2 id with an explicit asset` };
+    return { ok: false, reason: 'UnknownNetwork', field: 'network', message: `network "${option.network}" is not known; use a CAIP-2 id with an explicit asset` };
   }
-  const given = payment.asset;
+  const given = option.asset;
   const usdc = network.usdc;
   const isUsdc = usdc !== undefined && (!given || given.address.toLowerCase() === usdc.address.toLowerCase());
   const base = isUsdc ? usdc : undefined;
@@ -78,14 +95,13 @@ export function resolvePayment(spec: ServiceOfferSpec): PaymentResolution {
   const eip712Version = given?.eip712Version ?? base?.eip712Version;
   const symbol = given?.symbol ?? base?.symbol;
   if (!address || decimals === undefined || !eip712Name || !eip712Version) {
-    const message = given
-      ? 'asset needs address, decimals, eip712Name and eip712Version (only the chain\'s USDC has defaults)'
-      : `network "${payment.network}" has no default asset; set spec.payment.asset`;
-    return { ok: false, reason: given ? 'IncompleteAsset' : 'UnknownNetwork', message };
+    return given
+      ? { ok: false, reason: 'IncompleteAsset', field: 'asset', message: 'asset needs address, decimals, eip712Name and eip712Version (only the chain\'s USDC has defaults)' }
+      : { ok: false, reason: 'UnknownNetwork', field: 'asset', message: `network "${option.network}" has no default asset; set the asset` };
   }
   const amount = perRequestAtomicAmount({ price, decimals });
   if (amount === 0n) {
-    return { ok: false, reason: 'FreeByRounding', message: `price ${price.raw} (${price.unit}) rounds to 0 atomic units at ${decimals} decimals` };
+    return { ok: false, reason: 'FreeByRounding', field: 'asset', message: `price ${price.raw} (${price.unit}) rounds to 0 atomic units at ${decimals} decimals` };
   }
   const requirement: PaymentRequirement = {
     scheme: 'exact',
@@ -100,10 +116,44 @@ export function resolvePayment(spec: ServiceOfferSpec): PaymentResolution {
       transferMethod: 'eip3009',
       eip712Domain: { name: eip712Name, version: eip712Version },
     },
-    payTo: payment.payTo,
-    maxTimeoutSeconds: payment.maxTimeoutSeconds,
+    payTo: option.payTo,
+    maxTimeoutSeconds: spec.payment.maxTimeoutSeconds,
     description: chargeDescription({ description: offerDescription(spec), price, amount: amount.toString(), decimals, symbol: symbol ?? 'units' }),
     mimeType: 'application/json',
   };
-  return { ok: true, requirement, price, display: formatPrice(price, symbol ?? 'units') };
+  return { ok: true, requirement, symbol: symbol ?? 'units' };
+}
+
+/** `spec.payment.alternatives[i]` with the primary's recipient where it names none. */
+export function alternativeOptions(payment: ServiceOfferSpec['payment']): PaymentOptionSpec[] {
+  return (payment.alternatives ?? []).map((alt) => ({ network: alt.network, asset: alt.asset, payTo: alt.payTo ?? payment.payTo }));
+}
+
+/** Two options are one when they name the same chain and token (the replay key's chain and asset). */
+export function sameOption(a: PaymentRequirement, b: PaymentRequirement): boolean {
+  return a.chainId === b.chainId && a.asset.address.toLowerCase() === b.asset.address.toLowerCase();
+}
+
+/**
+ * Resolve an offer's payment block into its requirements (the primary, then each alternative), or
+ * say why it cannot be charged. An alternative that does not resolve leaves the whole offer
+ * unresolved, its field named: an option is never dropped silently (the rules refuse it first).
+ */
+export function resolvePayment(spec: ServiceOfferSpec): PaymentResolution {
+  const { payment } = spec;
+  const price = chargeablePrice(payment.price);
+  if (!price) return { ok: false, reason: 'NoChargeablePrice', message: 'no perRequest, perMTok or perHour price' };
+  const primary = resolvePaymentOption(spec, { network: payment.network, asset: payment.asset, payTo: payment.payTo }, price);
+  if (!primary.ok) {
+    // Today's wording for the primary, kept: its field is spec.payment.asset.
+    const message = primary.reason === 'UnknownNetwork' && primary.field === 'asset' ? `network "${payment.network}" has no default asset; set spec.payment.asset` : primary.message;
+    return { ok: false, reason: primary.reason, message };
+  }
+  const alternatives: PaymentRequirement[] = [];
+  for (const [index, option] of alternativeOptions(payment).entries()) {
+    const resolved = resolvePaymentOption(spec, option, price);
+    if (!resolved.ok) return { ok: false, reason: resolved.reason, message: `spec.payment.alternatives[${index}].${resolved.field}: ${resolved.message}` };
+    alternatives.push(resolved.requirement);
+  }
+  return { ok: true, requirement: primary.requirement, alternatives, price, display: formatPrice(price, primary.symbol) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OfferType, RegistrationService } from './offer.js';
+import { MAX_PAYMENT_OPTIONS, OfferType, RegistrationService } from './offer.js';
 import { RouteApi } from './offer-api.js';
 import { BazaarDeclaration } from './x402/bazaar.js';
 import { MAX_MINUTES_PER_REQUEST, MAX_TOKENS_PER_REQUEST } from './price.js';
@@ -77,8 +77,14 @@ export const SnapshotOffer = z.object({
     /** perHour only: the minutes a request is assumed to take (absent in older snapshots: the default, 5). */
     minutesPerRequest: z.number().int().min(1).max(MAX_MINUTES_PER_REQUEST).optional(),
   }),
-  /** Present iff the payment resolved. */
+  /** Present iff the payment resolved: the primary option (`spec.payment`), the first in every 402. */
   requirement: PaymentRequirement.optional(),
+  /**
+   * The other ways to pay the same price (`spec.payment.alternatives` resolved), in the seller's
+   * order after `requirement`; present iff the payment resolved and the offer lists any. Additive:
+   * an edge or reader that knows only `requirement` still sees the offer's first option.
+   */
+  alternatives: z.array(PaymentRequirement).min(1).max(MAX_PAYMENT_OPTIONS - 1).optional(),
   /**
    * Publication facts other than validity (every entry is valid: the agent leaves the others out)
    * and drain, as the agent observed them at `issuedAt`. The edge judges the drain by its own clock.
@@ -96,6 +102,11 @@ export const SnapshotOffer = z.object({
   bazaar: BazaarDeclaration.optional(),
 });
 export type SnapshotOffer = z.infer<typeof SnapshotOffer>;
+
+/** Every way to pay an offer, in the seller's order: `requirement` first, then `alternatives` (empty when unresolved). */
+export function paymentOptions(offer: Pick<SnapshotOffer, 'requirement' | 'alternatives'>): PaymentRequirement[] {
+  return offer.requirement ? [offer.requirement, ...(offer.alternatives ?? [])] : [];
+}
 
 export const CatalogSnapshot = z.object({
   schemaVersion: z.enum(ACCEPTED_SNAPSHOT_SCHEMA_VERSIONS),
