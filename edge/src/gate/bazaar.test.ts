@@ -22,9 +22,10 @@ const API: RouteApiInput = {
 
 const weather = sampleOffer({ name: 'weather', spec: { api: API } });
 const legacy = sampleOffer({ name: 'legacy', spec: { api: API, drainAt: formatRfc3339(Date.now() - 60_000), drainGracePeriod: '1h' } });
+const upcoming = sampleOffer({ name: 'upcoming', spec: { api: API, drainAt: formatRfc3339(Date.now() + 3_600_000), drainGracePeriod: '1h' } });
 
 let f: GateFixture;
-beforeAll(async () => { f = await startGateFixture({}, [weather, legacy]); });
+beforeAll(async () => { f = await startGateFixture({}, [weather, legacy, upcoming]); });
 afterAll(async () => { await f?.dispose(); });
 beforeEach(() => f.reset());
 
@@ -58,6 +59,9 @@ describe('the Bazaar extension of the 402', () => {
     expect(validateDiscoveryExtension(draining as never)).toEqual({ valid: true });
     const active = (await challenge('/services/weather')).decoded.extensions?.['bazaar'] as { info: Record<string, unknown> };
     expect(active.info['drainEndsAt']).toBeUndefined();
+    // A drainAt still ahead drains already (docs/contract.md): the 402 names the deadline, as services.json does.
+    const ahead = (await challenge('/services/upcoming')).decoded.extensions?.['bazaar'] as { info: Record<string, unknown> };
+    expect(ahead.info['drainEndsAt']).toBe(upcoming.drainEndsAt);
   });
 
   it('an offer without spec.api declares no Bazaar extension', async () => {

@@ -34,22 +34,23 @@ export function jsonResponse(status: number, body: unknown, route?: RouteContext
 const encodedChallenges = new WeakMap<PaymentRequirement, Map<string, { body: string; header: string }>>();
 const MAX_CACHED_CHALLENGES_PER_OFFER = 64;
 
-/** The offer's own declarations (Bazaar, tags) per snapshot entry and drain phase: built once, not per 402. */
-const offerDeclarationsByPhase = new WeakMap<SnapshotOffer, { active?: OfferDeclarations | undefined; draining?: OfferDeclarations | undefined }>();
+/**
+ * The offer's own declarations (Bazaar, tags) per snapshot entry: built once, not per 402. An entry
+ * that answers 402 is draining from the moment it has a drainAt until it answers 410, so its drain
+ * phase, and with it the declaration, never changes by the clock alone.
+ */
+const declarationsByOffer = new WeakMap<SnapshotOffer, OfferDeclarations | null>();
 
 function routeDeclarations(route: RouteContext): OfferDeclarations | undefined {
-  let phases = offerDeclarationsByPhase.get(route.offer);
-  if (!phases) offerDeclarationsByPhase.set(route.offer, (phases = {}));
-  const phase = route.draining ? 'draining' : 'active';
-  if (!(phase in phases)) phases[phase] = offerDeclarations(route.offer, route.draining);
-  return phases[phase];
+  let declarations = declarationsByOffer.get(route.offer);
+  if (declarations === undefined) declarationsByOffer.set(route.offer, (declarations = offerDeclarations(route.offer, route.draining) ?? null));
+  return declarations ?? undefined;
 }
 
 function encodedChallenge(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string): { body: string; header: string } {
   let cache = encodedChallenges.get(requirement);
   if (!cache) encodedChallenges.set(requirement, (cache = new Map()));
-  // The drain phase changes the Bazaar declaration (its deadline) by the clock alone, with no new snapshot.
-  const key = `${error}\n${route.draining ? 'draining' : 'active'}\n${resourceUrl}`;
+  const key = `${error}\n${resourceUrl}`;
   let encoded = cache.get(key);
   if (!encoded) {
     const { v1, header } = buildChallenges({ requirement, resourceUrl, error, offer: routeDeclarations(route) });
