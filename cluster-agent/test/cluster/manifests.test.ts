@@ -86,6 +86,22 @@ describe.skipIf(!plane)(`shipped manifests on a real API server${skip ? ` (${ski
       expect(made.spec).toEqual({ type: 'http', upstream: { service: 'ollama', port: 11434, healthPath: '/health' }, payment: { ...PAYMENT, scheme: 'exact', maxTimeoutSeconds: 300 } });
     });
 
+    it('keeps spec.api\'s JSON Schemas and examples as written (preserve-unknown-fields) and refuses a method it does not know', async () => {
+      const apiSpec = {
+        method: 'GET',
+        query: { schema: { type: 'object', properties: { city: { type: 'string', enum: ['Berlin', 'Lisbon'] }, days: { type: 'integer', minimum: 1 } }, required: ['city'] }, example: { city: 'Berlin' } },
+        output: { example: { forecast: [{ day: 1, sky: 'sunny', rain: null }] } },
+        tags: ['weather'],
+      };
+      const made = (await api.createNamespacedCustomObject({ ...SO, namespace, body: offer('described', { api: apiSpec }) })) as { spec: { api: unknown } };
+      expect(made.spec.api).toEqual(apiSpec);
+      const parsed = parseServiceOffer(made);
+      expect(parsed.ok && parsed.offer.spec.api).toEqual(apiSpec);
+      const refused = await cp.kubectl(['create', '-f', '-'], { input: json(offer('undescribed', { api: { ...apiSpec, method: 'TRACE' } })) });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('spec.api.method');
+    });
+
     it('status is a subresource: status writes keep spec and generation, main writes keep status', async () => {
       await api.createNamespacedCustomObject({ ...SO, namespace, body: offer('status') });
       const withStatus = (await api.patchNamespacedCustomObjectStatus({ ...SO, namespace, name: 'status', body: { status: { observedGeneration: 1 }, spec: { drainAt: '2026-01-01T00:00:00Z' } } }, merge)) as { spec: Record<string, unknown>; status: unknown; metadata: { generation: number } };
