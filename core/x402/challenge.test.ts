@@ -47,6 +47,17 @@ describe('buildChallenges', () => {
     expect(v2.accepts[0]?.network).toBe('eip155:999999');
   });
 
+  it('lists every option in order from one list: all in v2 (read by @x402/core), those with a v1 name in v1', () => {
+    const requirement = testRequirement();
+    const base = testRequirement({ network: 'eip155:8453', v1Network: 'base', chainId: 8453 });
+    const v2Only = testRequirement({ network: 'eip155:999999', chainId: 999999 });
+    delete v2Only.v1Network;
+    const { v1, header } = buildChallenges({ requirement, alternatives: [v2Only, base], resourceUrl, error: 'payment_required' });
+    const decoded = decodePaymentRequiredHeader(header) as { accepts: Array<{ network: string }> };
+    expect(decoded.accepts.map((a) => a.network)).toEqual(['eip155:84532', 'eip155:999999', 'eip155:8453']);
+    expect(v1.accepts.map((a) => a.network)).toEqual(['base-sepolia', 'base']);
+  });
+
   it('encodes non-ASCII descriptions as UTF-8 inside the base64 header', () => {
     const requirement = testRequirement({ description: 'Übersetzung — 翻訳' });
     const { header } = buildChallenges({ requirement, resourceUrl, error: 'x' });

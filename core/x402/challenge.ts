@@ -3,7 +3,7 @@ import { encodeBase64Json } from './base64-json.js';
 import { PAYMENT_IDENTIFIER, PAYMENT_IDENTIFIER_DECLARATION } from './payment-identifier.js';
 
 /**
- * The two 402 challenges of SPEC §5 step 1, built from ONE requirement so both generations are
+ * The two 402 challenges of SPEC §5 step 1, built from ONE requirement list so both generations are
  * offered the same deal: the v1 JSON body and the v2 `PAYMENT-REQUIRED` header.
  */
 export interface V1Requirement {
@@ -93,15 +93,20 @@ export interface OfferDeclarations {
   readonly tags?: readonly string[];
 }
 
-export function buildChallenges(params: { requirement: PaymentRequirement; resourceUrl: string; error: string; offer?: OfferDeclarations }): Challenges {
+/**
+ * `requirement` is the offer's first option, `alternatives` its others (snapshot `alternatives`):
+ * both challenges list every option in the seller's order, v1 those with a v1 network name.
+ */
+export function buildChallenges(params: { requirement: PaymentRequirement; alternatives?: readonly PaymentRequirement[] | undefined; resourceUrl: string; error: string; offer?: OfferDeclarations }): Challenges {
   const { requirement, resourceUrl, error, offer } = params;
-  const v1 = v1Requirement(requirement, resourceUrl);
+  const options = [requirement, ...(params.alternatives ?? [])];
+  const v1 = options.flatMap((option) => v1Requirement(option, resourceUrl) ?? []);
   const v2: V2Challenge = {
     x402Version: 2,
     error,
     resource: { url: resourceUrl, description: requirement.description, mimeType: requirement.mimeType, ...(offer?.tags?.length ? { tags: [...offer.tags] } : {}) },
-    accepts: [v2Requirement(requirement)],
+    accepts: options.map(v2Requirement),
     extensions: { [PAYMENT_IDENTIFIER]: PAYMENT_IDENTIFIER_DECLARATION, ...offer?.extensions },
   };
-  return { v1: { x402Version: 1, error, accepts: v1 ? [v1] : [] }, v2, header: encodeBase64Json(v2) };
+  return { v1: { x402Version: 1, error, accepts: v1 }, v2, header: encodeBase64Json(v2) };
 }

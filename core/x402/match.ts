@@ -34,3 +34,35 @@ export function matchPayment(payment: PaymentPayload, requirement: PaymentRequir
   }
   return { ok: true };
 }
+
+export type Selection = { ok: true; requirement: PaymentRequirement } | { ok: false; reason: LocalRejectReason };
+
+/**
+ * Which advertised option the payment pays (SPEC §5 step 3), then `matchPayment` against it; O(options),
+ * no allocation until the match. v2 picks the option with the payment's network and asset; v1 payloads
+ * carry no asset, so v1 picks the first option with its network name. A payment for no listed option is
+ * matched against the closest (same network, else the first) so it gets x402's reason for the difference.
+ */
+export function selectRequirement(payment: PaymentPayload, options: readonly [PaymentRequirement, ...PaymentRequirement[]]): Selection {
+  let chosen = options[0];
+  if (payment.x402Version === 2) {
+    const { network, asset } = payment.accepted;
+    for (const option of options) {
+      if (option.network !== network) continue;
+      if (option.asset.address === asset) {
+        chosen = option;
+        break;
+      }
+      if (chosen.network !== network) chosen = option;
+    }
+  } else {
+    for (const option of options) {
+      if (option.v1Network !== undefined && option.v1Network === payment.network) {
+        chosen = option;
+        break;
+      }
+    }
+  }
+  const matched = matchPayment(payment, chosen);
+  return matched.ok ? { ok: true, requirement: chosen } : matched;
+}

@@ -18,7 +18,10 @@ export interface RouteContext {
 /** A route whose offer takes payments: what it demands and the absolute URL being bought. */
 export interface PaidRoute {
   readonly route: RouteContext;
+  /** The offer's first option: the one the 402's cache and single-option readers key on. */
   readonly requirement: PaymentRequirement;
+  /** Every way to pay, `requirement` first, in the seller's order (built once per offer per catalog view). */
+  readonly options: readonly [PaymentRequirement, ...PaymentRequirement[]];
   readonly resourceUrl: string;
 }
 

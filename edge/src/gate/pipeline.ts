@@ -1,5 +1,6 @@
 import { checkAuthorization, type AuthorizationCheck } from '../../../core/x402/eip3009.js';
-import { matchPayment } from '../../../core/x402/match.js';
+import type { PaymentRequirement } from '../../../core/requirement.js';
+import { selectRequirement } from '../../../core/x402/match.js';
 import { hasPaymentHeader, InvalidPaymentHeaderError, parsePaymentHeader, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER, type PaymentPayload } from '../../../core/x402/payment-header.js';
 import { paymentFingerprint, readPaymentIdentifier } from '../../../core/x402/payment-identifier.js';
 import { GATE_REASONS, X402_REASONS } from '../../../core/x402/reasons.js';
@@ -30,6 +31,8 @@ export interface PaymentContext {
   waitUntil(promise: Promise<unknown>): void;
   /** Closes a Server-Timing span (a no-op unless GATE_SERVER_TIMING=1). */
   trace(step: string): void;
+  /** Step 3 found the option the payment pays: the metrics' chain and asset follow it. */
+  paying(option: PaymentRequirement): void;
 }
 
 type Ledger = DurableObjectStub<NonceLedger>;
@@ -56,10 +59,13 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   const local = await checkLocally(payment, paid, ctx.settings);
   ctx.trace('local_checks');
   if (!local.ok) return { kind: 'refused', reason: local.reason };
+  // From here on every step works on the option paid: its chain's replay key, facilitator request and receipt.
+  const { requirement } = local;
+  ctx.paying(requirement);
 
   // Step 4: the replay guard. The claim alone decides whether this payment goes on; a payment the
   // ledger refuses never reaches the facilitator.
-  const key = authorizationKey(paid.requirement, payment);
+  const key = authorizationKey(requirement, payment);
   const ledger = ledgerFor(ctx.env, payment);
   const identified = identifier.id === undefined ? undefined : await identify(identifier.id, payment, request);
   const claim = await ledger.claim(key, validBeforeMs(payment), identified);
@@ -68,8 +74,8 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
 
   // Only this request can now bring the authorization to its final state, so it runs to the end
   // even if the buyer hangs up: a retry then finds the answer, not a claim left in flight.
-  const facilitatorBody = facilitatorRequest(payment, paid.requirement, paid.resourceUrl);
-  const finished = verifyAndForward(request, paid, ctx, { payment, payer: local.payer, key, ledger, facilitatorBody, identifier: identifier.id });
+  const facilitatorBody = facilitatorRequest(payment, requirement, paid.resourceUrl);
+  const finished = verifyAndForward(request, paid, ctx, { payment, requirement, payer: local.payer, key, ledger, facilitatorBody, identifier: identifier.id });
   ctx.waitUntil(finished.catch(() => undefined));
   return finished;
 }
@@ -111,6 +117,8 @@ function refusedClaim(claim: Exclude<ClaimResult, { ok: true }>): PaymentOutcome
 
 interface Claimed {
   readonly payment: PaymentPayload;
+  /** The advertised option this payment pays. */
+  readonly requirement: PaymentRequirement;
   readonly payer: string;
   readonly key: string;
   readonly ledger: Ledger;
@@ -148,7 +156,7 @@ async function forwardAndSettle(request: Request, paid: PaidRoute, ctx: PaymentC
   }
 
   // Step 7: settle; the buyer gets the body only once the facilitator confirmed the payment.
-  const settlement = await settlePayment({ facilitator: ctx.facilitator, request: c.facilitatorBody, payment: c.payment, requirement: paid.requirement, payer: c.payer });
+  const settlement = await settlePayment({ facilitator: ctx.facilitator, request: c.facilitatorBody, payment: c.payment, requirement: c.requirement, payer: c.payer });
   ctx.trace('settle');
   const { outcome } = settlement;
   if (outcome.kind === 'success') {
@@ -169,18 +177,20 @@ async function forwardAndSettle(request: Request, paid: PaidRoute, ctx: PaymentC
   return { kind: 'settlement_unknown' };
 }
 
-/** Step 3: the payment answers our requirement and its authorization checks out. */
-async function checkLocally(payment: PaymentPayload, paid: PaidRoute, settings: GateSettings): Promise<AuthorizationCheck> {
-  const matched = matchPayment(payment, paid.requirement);
-  if (!matched.ok) return matched;
-  return checkAuthorization({
+/** Step 3: the payment answers one of our options and its authorization checks out against that option. */
+async function checkLocally(payment: PaymentPayload, paid: PaidRoute, settings: GateSettings): Promise<(AuthorizationCheck & { ok: false }) | { ok: true; payer: string; requirement: PaymentRequirement }> {
+  const selected = selectRequirement(payment, paid.options);
+  if (!selected.ok) return selected;
+  const { requirement } = selected;
+  const checked = await checkAuthorization({
     payload: payment.payload,
-    requirement: paid.requirement,
+    requirement,
     x402Version: payment.x402Version,
     nowSeconds: Math.floor(Date.now() / 1000),
     // Without a facilitator's /verify nobody could check a smart-wallet signature.
     acceptUnverifiedContractSignatures: settings.verifyMode === 'facilitator',
   });
+  return checked.ok ? { ok: true, payer: checked.payer, requirement } : checked;
 }
 
 function validBeforeMs(payment: PaymentPayload): number {

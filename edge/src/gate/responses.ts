@@ -53,7 +53,8 @@ function encodedChallenge(route: RouteContext, requirement: PaymentRequirement, 
   const key = `${error}\n${resourceUrl}`;
   let encoded = cache.get(key);
   if (!encoded) {
-    const { v1, header } = buildChallenges({ requirement, resourceUrl, error, offer: routeDeclarations(route) });
+    // The offer's other options ride with its first: the cache (keyed by the first) holds the whole list.
+    const { v1, header } = buildChallenges({ requirement, alternatives: route.offer.alternatives, resourceUrl, error, offer: routeDeclarations(route) });
     encoded = { body: JSON.stringify(v1), header };
     // Any path under an offer is a resource URL: keep the cache bounded whatever a client asks for.
     if (cache.size >= MAX_CACHED_CHALLENGES_PER_OFFER) cache.clear();
@@ -71,9 +72,9 @@ export function challengeResponse(route: RouteContext, requirement: PaymentRequi
 
 /** The same 402 as a page for a person (SPEC §5 "People and retries"): the same header, an HTML body whose script pays it. */
 export function paywallResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra: Record<string, string> = {}): Response {
-  const { v2, header } = buildChallenges({ requirement, resourceUrl, error, offer: routeDeclarations(route) });
+  const { v2, header } = buildChallenges({ requirement, alternatives: route.offer.alternatives, resourceUrl, error, offer: routeDeclarations(route) });
   const drainEndsAt = route.draining ? route.offer.drainEndsAt : undefined;
-  const page = renderPaywallPage({ challenge: v2, requirements: [requirement], offer: route.offer, ...(drainEndsAt ? { drainEndsAt } : {}) });
+  const page = renderPaywallPage({ challenge: v2, requirements: [requirement, ...(route.offer.alternatives ?? [])], offer: route.offer, ...(drainEndsAt ? { drainEndsAt } : {}) });
   const headers = new Headers({
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',

@@ -1,11 +1,13 @@
 import { Hono, type Context } from 'hono';
 import { setMetric, timing } from 'hono/timing';
 import { offerStateAt } from '../../../core/offer-state.js';
+import type { PaymentRequirement } from '../../../core/requirement.js';
+import type { SnapshotOffer } from '../../../core/snapshot.js';
 import { matchLongestPrefix } from '../../../core/paths.js';
 import type { AppEnv } from '../app.js';
 import { currentCatalog } from '../catalog/cache.js';
 import type { Env } from '../env.js';
-import { offerLabels, recordGateEvent, type OfferLabels } from '../metrics/recorder.js';
+import { optionLabels, recordGateEvent, type OfferLabels } from '../metrics/recorder.js';
 import { answerPayment, answerRoute } from './answers.js';
 import { facilitatorAuth } from './facilitator-auth.js';
 import { createFacilitatorClient, type FacilitatorClient, type FacilitatorHeaderProvider } from './facilitator-client.js';
@@ -24,7 +26,19 @@ export interface GateOptions {
   facilitatorHeaders?: FacilitatorHeaderProvider;
 }
 
-type Found = { kind: 'paid'; paid: PaidRoute; labels: OfferLabels };
+/** `labels[i]` are the metric labels of `paid.options[i]`: the metrics follow the option paid. */
+type Found = { kind: 'paid'; paid: PaidRoute; labels: readonly OfferLabels[] };
+
+/** An offer's options and their labels, built once per offer per catalog view. */
+interface OfferPayments {
+  readonly options: readonly [PaymentRequirement, ...PaymentRequirement[]];
+  readonly labels: readonly OfferLabels[];
+}
+
+function offerPayments(offer: SnapshotOffer, requirement: PaymentRequirement): OfferPayments {
+  const options: [PaymentRequirement, ...PaymentRequirement[]] = [requirement, ...(offer.alternatives ?? [])];
+  return { options, labels: optionLabels(offer) };
+}
 
 /** Which offer the request is for, and whether that offer takes payments right now. */
 async function findOffer(request: Request, env: Env, baseUrl: string): Promise<RouteOutcome | Found> {
@@ -43,9 +57,9 @@ async function findOffer(request: Request, env: Env, baseUrl: string): Promise<R
   const requirement = offer.requirement;
   if (state === 'unavailable' || !requirement) return { kind: 'offer_unavailable', route };
   if (request.method === 'OPTIONS') return { kind: 'preflight', route };
-  // One labels object per offer per view, so the recorder's per-offer cache hits.
-  const labels = view.memo<OfferLabels>(`gate-labels:${offer.path}`, () => offerLabels(offer));
-  return { kind: 'paid', paid: { route, requirement, resourceUrl: `${baseUrl}${url.pathname}` }, labels };
+  // One options list and labels object per option per offer per view, so the recorder's per-offer cache hits.
+  const { options, labels } = view.memo<OfferPayments>(`gate-offer:${offer.path}`, () => offerPayments(offer, requirement));
+  return { kind: 'paid', paid: { route, requirement, options, resourceUrl: `${baseUrl}${url.pathname}` }, labels };
 }
 
 /** Server-Timing spans: each trace closes the span since the previous one. */
@@ -84,15 +98,18 @@ export function createGate(options: GateOptions = {}): Hono<AppEnv> {
     const settings = gateSettings(c.env);
     const found = await findOffer(request, c.env, settings.baseUrl);
     if (found.kind !== 'paid') return answerRoute(found, request);
+    // The first option's labels until step 3 finds which option the payment pays.
+    let labels = found.labels[0] as OfferLabels;
     const ctx: PaymentContext = {
       env: c.env,
       settings,
       facilitator: await facilitatorFor(settings),
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
       trace: tracer(c, settings.serverTiming),
+      paying: (option) => { labels = found.labels[found.paid.options.indexOf(option)] ?? labels; },
     };
     const outcome = await runPayment(request, found.paid, ctx);
-    return answerPayment(outcome, found.paid, request, (event, reason) => recordGateEvent(c.env, c.executionCtx, found.labels, event, reason));
+    return answerPayment(outcome, found.paid, request, (event, reason) => recordGateEvent(c.env, c.executionCtx, labels, event, reason));
   });
   return app;
 }

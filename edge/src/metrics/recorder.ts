@@ -1,4 +1,4 @@
-import { resolveNetwork, type SnapshotOffer } from '../../../core/index.js';
+import { paymentOptions, resolveNetwork, type PaymentRequirement, type SnapshotOffer } from '../../../core/index.js';
 import type { Env } from '../env.js';
 import { metricsStore } from './store-client.js';
 import { GAUGE_METRICS, MAX_BATCH_SERIES, REASONS_METRIC, normalizeReason, seriesKey, type MetricName, type SeriesDelta } from './series.js';
@@ -24,13 +24,20 @@ export const FLUSH_SERIES_THRESHOLD = 512;
 /** A background flush loop gives up after this many rounds; the next event restarts it. */
 const MAX_FLUSH_ROUNDS = 5;
 
-export function offerLabels(offer: SnapshotOffer): OfferLabels {
+/** An offer's labels for one of its payment options (default: the first, `requirement`). */
+export function offerLabels(offer: SnapshotOffer, option: PaymentRequirement | undefined = offer.requirement): OfferLabels {
   return {
     offer_namespace: offer.namespace,
     offer_name: offer.name,
-    chain: offer.requirement?.network ?? resolveNetwork(offer.network)?.caip2 ?? offer.network,
-    asset_symbol: offer.requirement?.asset.symbol ?? 'unknown',
+    chain: option?.network ?? resolveNetwork(offer.network)?.caip2 ?? offer.network,
+    asset_symbol: option?.asset.symbol ?? 'unknown',
   };
+}
+
+/** The labels of every payment option of an offer (the first alone while its payment is unresolved). */
+export function optionLabels(offer: SnapshotOffer): OfferLabels[] {
+  const options = paymentOptions(offer);
+  return options.length ? options.map((option) => offerLabels(offer, option)) : [offerLabels(offer)];
 }
 
 const EVENT_METRIC: Record<GateEvent, MetricName> = {

@@ -7,7 +7,7 @@ import { currentCatalog } from '../catalog/cache.js';
 import type { Env } from '../env.js';
 import { methodNotAllowed } from '../method-not-allowed.js';
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from './exposition.js';
-import { offerLabels } from './recorder.js';
+import { optionLabels } from './recorder.js';
 import { metricsStore } from './store-client.js';
 
 /**
@@ -37,7 +37,7 @@ async function readTotals(env: Env) {
   const view = await currentCatalog(env);
   // Before any snapshot there is nothing to prune against: expose nothing, delete nothing.
   if (!view) return [];
-  return store.read(view.snapshot.offers.map(offerLabels));
+  return store.read(view.snapshot.offers.flatMap(optionLabels));
 }
 
 metricsRoutes.use('/metrics', methodNotAllowed(metricsRoutes));

@@ -1,5 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
+import { MAX_PAYMENT_OPTIONS } from '../../../core/offer.js';
+import { MAX_SNAPSHOT_OFFERS } from '../../../core/snapshot.js';
 import type { Env } from '../env.js';
 import {
   GAUGE_METRICS,
@@ -24,7 +26,8 @@ export class MetricsInputError extends Error {
   }
 }
 
-const KeepList = OfferLabelsSchema.array().max(100_000);
+// One labels set per payment option of every offer a snapshot can hold.
+const KeepList = OfferLabelsSchema.array().max(MAX_SNAPSHOT_OFFERS * MAX_PAYMENT_OPTIONS);
 
 type Row = {
   metric: string;
