@@ -53,7 +53,10 @@ function offerCard(listed: ListedOffer, baseUrl: string) {
 ${termsRows(paymentTerms(requirement), listedPrice)}${drainEndsAt === undefined ? undefined : html`<dt>Closes</dt>
 <dd><time datetime="${drainEndsAt}" data-field="drain-ends">${drainEndsAt}</time> <span data-countdown="${drainEndsAt}"></span></dd>
 `}</dl>
-</article>
+${(offer.alternatives ?? []).map((option, index) => html`<p class="muted">Or pay this way:</p>
+<dl data-option="${index + 1}">
+${termsRows(paymentTerms(option), listedPriceBasis(offer.price, option))}</dl>
+`)}</article>
 `;
 }
 

@@ -1,5 +1,6 @@
 import { isQueryMethod, type RouteApi } from '../offer-api.js';
-import type { CatalogSnapshot } from '../snapshot.js';
+import type { PaymentRequirement } from '../requirement.js';
+import { paymentOptions, type CatalogSnapshot } from '../snapshot.js';
 import { buildChallenges, PAYMENT_REQUIRED_HEADER } from '../x402/challenge.js';
 import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from '../x402/payment-header.js';
 import { RECEIPT_HEADER_V1, RECEIPT_HEADER_V2 } from '../x402/settlement.js';
@@ -52,16 +53,14 @@ function describedInput(api: RouteApi | undefined): { method: string; input: Jso
 }
 
 /** What the 402 demands, per operation: price in atomic units, network, asset, payTo, and the drain deadline. */
-function paymentInfo(listed: ListedOffer): Json {
-  const { offer, requirement } = listed;
+/** One way to pay, in x-payment-info's words. */
+function optionInfo(requirement: PaymentRequirement): Json {
   const terms = paymentTerms(requirement);
   return {
-    protocol: 'x402',
     x402Versions: requirement.v1Network !== undefined ? [2, 1] : [2],
     scheme: requirement.scheme,
     amount: requirement.amount,
     amountDisplay: `${terms.amount} ${terms.symbol}`,
-    price: offer.price.display,
     network: requirement.network,
     networkName: networkName(requirement),
     ...(requirement.v1Network !== undefined ? { v1Network: requirement.v1Network } : {}),
@@ -72,7 +71,18 @@ function paymentInfo(listed: ListedOffer): Json {
       eip712Domain: { ...requirement.asset.eip712Domain },
     },
     payTo: requirement.payTo,
+  };
+}
+
+function paymentInfo(listed: ListedOffer): Json {
+  const { offer, requirement } = listed;
+  return {
+    protocol: 'x402',
+    ...optionInfo(requirement),
+    price: offer.price.display,
     maxTimeoutSeconds: requirement.maxTimeoutSeconds,
+    // Additive: the keys above stay the first option's; an offer with several lists them all, in the 402's order.
+    ...(offer.alternatives?.length ? { options: paymentOptions(offer).map(optionInfo) } : {}),
     ...(listed.drainEndsAt !== undefined ? { drainEndsAt: listed.drainEndsAt } : {}),
   };
 }
@@ -90,7 +100,7 @@ function paidResponse(api: RouteApi | undefined, mimeType: string): Json {
 
 /** The route's unpaid answer: the v1 challenge as the body (this operation's exact terms), the v2 one in the header. */
 function paymentRequiredResponse(listed: ListedOffer, resourceUrl: string): Json {
-  const { v1 } = buildChallenges({ requirement: listed.requirement, resourceUrl, error: 'payment_required' });
+  const { v1 } = buildChallenges({ requirement: listed.requirement, alternatives: listed.offer.alternatives, resourceUrl, error: 'payment_required' });
   return {
     description: `Payment required: pay the amount in x-payment-info and retry with ${PAYMENT_SIGNATURE_HEADER} (x402 v2) or ${X_PAYMENT_HEADER} (v1).`,
     headers: { [PAYMENT_REQUIRED_HEADER]: { $ref: '#/components/headers/PaymentRequired' } },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MINUTES_PER_REQUEST, DEFAULT_TOKENS_PER_REQUEST } from '../price.js';
-import type { CatalogSnapshot } from '../snapshot.js';
+import type { PaymentRequirement } from '../requirement.js';
+import { paymentOptions, type CatalogSnapshot } from '../snapshot.js';
 import { formatAtomicAmount } from '../token-amount.js';
 import { listedPriceBasis } from './payment-terms.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
@@ -13,6 +14,27 @@ import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js'
 export const SERVICES_DOCUMENT_SCHEMA_VERSION = '1';
 
 const rfc3339Utc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+
+const TokenAsset = z.strictObject({
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  symbol: z.string().optional(),
+  decimals: z.number().int().min(0),
+  transferMethod: z.literal('eip3009'),
+  eip712Domain: z.strictObject({ name: z.string(), version: z.string() }),
+});
+
+export const PaymentOptionEntry = z
+  .strictObject({
+    caip2Network: z.string().regex(/^eip155:[1-9][0-9]*$/),
+    v1Network: z.string().optional().meta({ description: 'x402 v1 network name, when the chain has one (v1 clients can pay only such options)' }),
+    chainId: z.number().int().positive(),
+    priceAtomicUnits: z.string().regex(/^[1-9][0-9]*$/).meta({ description: 'Atomic units the 402 demands per request in this asset' }),
+    pricePerRequest: z.string().regex(/^[0-9]+(\.[0-9]+)?$/).meta({ description: 'Token units one request costs in this asset' }),
+    payTo: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    asset: TokenAsset,
+  })
+  .meta({ title: 'PaymentOption' });
+export type PaymentOptionEntry = z.infer<typeof PaymentOptionEntry>;
 
 export const ServiceEntry = z
   .strictObject({
@@ -50,13 +72,12 @@ export const ServiceEntry = z
     network: z.string().meta({ description: 'spec.payment.network as written' }),
     caip2Network: z.string().regex(/^eip155:[1-9][0-9]*$/),
     chainId: z.number().int().positive(),
-    asset: z.strictObject({
-      address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-      symbol: z.string().optional(),
-      decimals: z.number().int().min(0),
-      transferMethod: z.literal('eip3009'),
-      eip712Domain: z.strictObject({ name: z.string(), version: z.string() }),
-    }),
+    asset: TokenAsset,
+    paymentOptions: z
+      .array(PaymentOptionEntry)
+      .min(2)
+      .optional()
+      .meta({ description: 'Present only when the offer accepts more than one network/asset: every option in the 402\'s order, the first being the one the flat payTo/caip2Network/chainId/asset/priceAtomicUnits keys describe' }),
     description: z.string(),
     skills: z.array(z.string()).optional(),
     drainEndsAt: rfc3339Utc.optional().meta({ description: 'Present only while the offer drains: when its route closes' }),
@@ -74,6 +95,28 @@ export const ServicesDocument = z
     description: 'The x402 payment-gated services an Obol edge publishes (/api/services.json).',
   });
 export type ServicesDocument = z.infer<typeof ServicesDocument>;
+
+function tokenAsset(asset: PaymentRequirement['asset']): PaymentOptionEntry['asset'] {
+  return {
+    address: asset.address,
+    ...(asset.symbol !== undefined ? { symbol: asset.symbol } : {}),
+    decimals: asset.decimals,
+    transferMethod: asset.transferMethod,
+    eip712Domain: { name: asset.eip712Domain.name, version: asset.eip712Domain.version },
+  };
+}
+
+function paymentOptionEntry(requirement: PaymentRequirement): PaymentOptionEntry {
+  return {
+    caip2Network: requirement.network,
+    ...(requirement.v1Network !== undefined ? { v1Network: requirement.v1Network } : {}),
+    chainId: requirement.chainId,
+    priceAtomicUnits: requirement.amount,
+    pricePerRequest: formatAtomicAmount({ amount: requirement.amount, decimals: requirement.asset.decimals }),
+    payTo: requirement.payTo,
+    asset: tokenAsset(requirement.asset),
+  };
+}
 
 function serviceEntry(listed: ListedOffer, baseUrl: string): ServiceEntry {
   const { offer, requirement } = listed;
@@ -97,13 +140,9 @@ function serviceEntry(listed: ListedOffer, baseUrl: string): ServiceEntry {
     network: offer.network,
     caip2Network: requirement.network,
     chainId: requirement.chainId,
-    asset: {
-      address: asset.address,
-      ...(asset.symbol !== undefined ? { symbol: asset.symbol } : {}),
-      decimals: asset.decimals,
-      transferMethod: asset.transferMethod,
-      eip712Domain: { name: asset.eip712Domain.name, version: asset.eip712Domain.version },
-    },
+    asset: tokenAsset(asset),
+    // Additive: an offer with one option keeps today's entry byte for byte.
+    ...(offer.alternatives?.length ? { paymentOptions: paymentOptions(offer).map(paymentOptionEntry) } : {}),
     description: offer.description,
     ...(offer.skills?.length ? { skills: [...offer.skills] } : {}),
     // The only key a drain adds; consumers detect a drain by its presence.

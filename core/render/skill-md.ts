@@ -1,7 +1,7 @@
 import type { CatalogSnapshot } from '../snapshot.js';
 import { formatAtomicAmount } from '../token-amount.js';
 import { absoluteUrl, listedOffers, type ListedOffer } from './listed-offers.js';
-import { listedPriceBasis } from './payment-terms.js';
+import { listedPriceBasis, networkName } from './payment-terms.js';
 import { agentCard } from './registration.js';
 import { REGISTRATION_PATH, SERVICES_PATH } from './document-paths.js';
 import { OPENAPI_PATH } from './openapi.js';
@@ -78,6 +78,19 @@ function tableRow(listed: ListedOffer, baseUrl: string): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/** The offer's other ways to pay (after the Pay To / Network above), in the 402's order; none for a single-option offer. */
+function alsoAccepts(listed: ListedOffer): string[] {
+  const others = listed.offer.alternatives ?? [];
+  if (others.length === 0) return [];
+  return [
+    '- **Also accepts** (the same price; the 402 lists each):',
+    ...others.map((option) => {
+      const units = `${formatAtomicAmount({ amount: option.amount, decimals: option.asset.decimals })} ${option.asset.symbol ?? 'units'}`;
+      return `  - ${escapeInline(networkName(option))} (${codeSpan(option.network)}): ${escapeInline(units)} (${codeSpan(option.amount)} atomic units) of ${codeSpan(option.asset.address)} to ${codeSpan(option.payTo)}`;
+    }),
+  ];
+}
+
 function detailBlock(listed: ListedOffer, baseUrl: string): string {
   const { offer, requirement } = listed;
   const bullets = [
@@ -87,6 +100,7 @@ function detailBlock(listed: ListedOffer, baseUrl: string): string {
     priceBullet(listed),
     `- **Pay To**: ${codeSpan(requirement.payTo)}`,
     `- **Network**: ${escapeInline(offer.network)} (${codeSpan(requirement.network)})`,
+    ...alsoAccepts(listed),
     ...(listed.drainEndsAt !== undefined ? [`- **Drain ends at**: \`${listed.drainEndsAt}\``] : []),
     `- **Description**: ${escapeInline(offer.description)}`,
   ];
