@@ -1,9 +1,10 @@
 /**
- * A local EVM chain that x402 clients take for Base Sepolia: anvil (shipped inside the npm
- * package `@foundry-rs/anvil-linux-amd64`, the only platform build on the registry here) on chain id 84532, our EIP-3009 test token placed at Base
- * Sepolia's USDC address and a Multicall3 at its canonical address, both with `anvil_setCode`.
+ * A local EVM chain that x402 clients take for Base Sepolia (or, with `network: 'base'`, for Base):
+ * anvil (shipped inside the npm package `@foundry-rs/anvil-linux-amd64`, the only platform build on
+ * the registry here) on the network's chain id, our EIP-3009 test token placed at its USDC address
+ * under its USDC's EIP-712 name, and a Multicall3 at its canonical address, all with `anvil_setCode`.
  *
- * CLI: `tsx stack/chain.ts [--port 8545]` runs it until Ctrl-C.
+ * CLI: `tsx stack/chain.ts [--port 8545] [--network base-sepolia|base]` runs it until Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  createPublicClient, createTestClient, createWalletClient, defineChain, http, parseAbi,
+  createPublicClient, createTestClient, createWalletClient, defineChain, http, parseAbi, toHex,
   type Address, type Chain, type Hex,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -20,11 +21,32 @@ import { NETWORKS } from '../core/networks.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const NODE_MODULES = join(HERE, '..', 'node_modules');
-const BASE_SEPOLIA = NETWORKS.find((n) => n.name === 'base-sepolia');
-if (!BASE_SEPOLIA) throw new Error('core/networks.ts lost base-sepolia');
+/** A network the local stack can play: the real chain id, USDC address and EIP-712 name, from core's table. */
+export interface LocalNetwork {
+  readonly name: 'base-sepolia' | 'base';
+  readonly caip2: `eip155:${number}`;
+  readonly chainId: number;
+  readonly tokenAddress: Address;
+  /** The token's EIP-712 domain name: "USDC" on Base Sepolia, "USD Coin" on Base. */
+  readonly tokenName: string;
+}
 
-export const LOCAL_CHAIN_ID = 84532;
-export const TOKEN_ADDRESS: Address = BASE_SEPOLIA.usdc.address;
+function localNetwork(name: LocalNetwork['name']): LocalNetwork {
+  const known = NETWORKS.find((n) => n.name === name);
+  if (!known) throw new Error(`core/networks.ts lost ${name}`);
+  return { name, caip2: known.caip2, chainId: known.chainId, tokenAddress: known.usdc.address, tokenName: known.usdc.eip712Name };
+}
+
+/** The stack's first chain (Base Sepolia) and its second (Base): the two networks the local facilitator settles on. */
+export const LOCAL_NETWORKS: Readonly<Record<LocalNetwork['name'], LocalNetwork>> = Object.freeze({
+  'base-sepolia': localNetwork('base-sepolia'),
+  base: localNetwork('base'),
+});
+
+export const LOCAL_CHAIN_ID = LOCAL_NETWORKS['base-sepolia'].chainId;
+export const TOKEN_ADDRESS: Address = LOCAL_NETWORKS['base-sepolia'].tokenAddress;
+/** The test token's storage slot holding its `name` (EIP3009Token.sol). */
+const TOKEN_NAME_SLOT = toHex(4, { size: 32 });
 export const MULTICALL3_ADDRESS: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 /** Anvil's (and Hardhat's) public development mnemonic: every key below is public knowledge. */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -73,11 +95,21 @@ function deployedBytecode(name: 'EIP3009Token' | 'Multicall3'): Hex {
   return code as Hex;
 }
 
+/** Solidity's storage of a string under 32 bytes: its bytes left-aligned, its length × 2 in the last byte. */
+function shortStringWord(text: string): Hex {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > 31) throw new RangeError(`"${text}" does not fit one storage word`);
+  const word = new Uint8Array(32);
+  word.set(bytes);
+  word[31] = bytes.length * 2;
+  return toHex(word);
+}
+
 /** A chain definition whose only RPC is the local anvil. */
-export function localChain(rpcUrl: string): Chain {
+export function localChain(rpcUrl: string, chainId: number = LOCAL_CHAIN_ID): Chain {
   return defineChain({
-    id: LOCAL_CHAIN_ID,
-    name: 'Base Sepolia (local anvil)',
+    id: chainId,
+    name: `${Object.values(LOCAL_NETWORKS).find((n) => n.chainId === chainId)?.name ?? `chain ${chainId}`} (local anvil)`,
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
@@ -93,7 +125,8 @@ export class ChainStartError extends Error {
 
 export interface LocalChain {
   readonly rpcUrl: string;
-  readonly chainId: typeof LOCAL_CHAIN_ID;
+  readonly network: LocalNetwork;
+  readonly chainId: number;
   readonly tokenAddress: Address;
   readonly multicallAddress: Address;
   readonly accounts: typeof LOCAL_ACCOUNTS;
@@ -108,6 +141,8 @@ export interface LocalChain {
 }
 
 export interface StartChainOptions {
+  /** Which network the chain plays; default Base Sepolia. */
+  readonly network?: LocalNetwork['name'];
   /** 0 or absent: a port chosen by the OS. */
   readonly port?: number;
   /** Minted to the buyer at start (atomic units); default `BUYER_START_BALANCE`. */
@@ -117,32 +152,36 @@ export interface StartChainOptions {
 
 /** Start anvil, place the token and Multicall3, fund the buyer. Stop it with `stop()`. */
 export async function startChain(options: StartChainOptions = {}): Promise<LocalChain> {
-  const anvil = await spawnAnvil(options.port ?? 0, options.startTimeoutMs ?? 10_000);
+  const network = LOCAL_NETWORKS[options.network ?? 'base-sepolia'];
+  const tokenAddress = network.tokenAddress;
+  const anvil = await spawnAnvil(options.port ?? 0, options.startTimeoutMs ?? 10_000, network.chainId);
   try {
     const rpcUrl = `http://127.0.0.1:${anvil.port}`;
-    const chain = localChain(rpcUrl);
+    const chain = localChain(rpcUrl, network.chainId);
     const transport = http(rpcUrl);
     const publicClient = createPublicClient({ chain, transport, pollingInterval: LOCAL_POLLING_MS });
     const testClient = createTestClient({ chain, transport, mode: 'anvil' });
     const deployer = createWalletClient({
       chain, transport, pollingInterval: LOCAL_POLLING_MS, account: privateKeyToAccount(LOCAL_ACCOUNTS.deployer.privateKey),
     });
-    await testClient.setCode({ address: TOKEN_ADDRESS, bytecode: deployedBytecode('EIP3009Token') });
+    await testClient.setCode({ address: tokenAddress, bytecode: deployedBytecode('EIP3009Token') });
+    await testClient.setStorageAt({ address: tokenAddress, index: TOKEN_NAME_SLOT, value: shortStringWord(network.tokenName) });
     await testClient.setCode({ address: MULTICALL3_ADDRESS, bytecode: deployedBytecode('Multicall3') });
     const mint = async (to: Address, amount: bigint): Promise<void> => {
-      const hash = await deployer.writeContract({ address: TOKEN_ADDRESS, abi: tokenAbi, functionName: 'mint', args: [to, amount] });
+      const hash = await deployer.writeContract({ address: tokenAddress, abi: tokenAbi, functionName: 'mint', args: [to, amount] });
       const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: LOCAL_POLLING_MS });
       if (receipt.status !== 'success') throw new ChainStartError(`mint reverted in ${hash}`);
     };
     await mint(LOCAL_ACCOUNTS.buyer.address, options.buyerBalance ?? BUYER_START_BALANCE);
     return {
       rpcUrl,
-      chainId: LOCAL_CHAIN_ID,
-      tokenAddress: TOKEN_ADDRESS,
+      network,
+      chainId: network.chainId,
+      tokenAddress,
       multicallAddress: MULTICALL3_ADDRESS,
       accounts: LOCAL_ACCOUNTS,
       mint,
-      balanceOf: (address) => publicClient.readContract({ address: TOKEN_ADDRESS, abi: tokenAbi, functionName: 'balanceOf', args: [address] }),
+      balanceOf: (address) => publicClient.readContract({ address: tokenAddress, abi: tokenAbi, functionName: 'balanceOf', args: [address] }),
       suspend: () => anvil.signal('SIGSTOP'),
       resume: () => anvil.signal('SIGCONT'),
       stop: anvil.stop,
@@ -167,10 +206,10 @@ function anvilBinary(): string {
 }
 
 /** Spawn anvil in its own process group and read the port it bound from its banner. */
-function spawnAnvil(port: number, timeoutMs: number): Promise<RunningAnvil> {
+function spawnAnvil(port: number, timeoutMs: number, chainId: number): Promise<RunningAnvil> {
   const child = spawn(
     anvilBinary(),
-    ['--chain-id', String(LOCAL_CHAIN_ID), '--host', '127.0.0.1', '--port', String(port), '--mnemonic', ANVIL_MNEMONIC],
+    ['--chain-id', String(chainId), '--host', '127.0.0.1', '--port', String(port), '--mnemonic', ANVIL_MNEMONIC],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const killGroup = (): void => {
@@ -221,10 +260,12 @@ function spawnAnvil(port: number, timeoutMs: number): Promise<RunningAnvil> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '8545' } } });
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '8545' }, network: { type: 'string', default: 'base-sepolia' } } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port must be 0..65535, got "${values.port}"`);
-  const chain = await startChain({ port });
+  const network = z.enum(['base-sepolia', 'base']).safeParse(values.network);
+  if (!network.success) throw new Error(`--network must be base-sepolia or base, got "${values.network}"`);
+  const chain = await startChain({ port, network: network.data });
   const { rpcUrl, chainId, tokenAddress, multicallAddress } = chain;
   const roles = Object.fromEntries(Object.entries(LOCAL_ACCOUNTS).map(([role, a]) => [role, a.address]));
   console.log(JSON.stringify({ level: 'info', msg: 'local chain ready', rpcUrl, chainId, tokenAddress, multicallAddress, accounts: roles }));

@@ -3,13 +3,13 @@ pragma solidity ^0.8.24;
 
 /// @title EIP3009Token — a TEST token for the local Obol Edge stack, never for a real chain.
 /// @notice ERC-20 with EIP-3009 (transfer/receive/cancel with authorization) under the EIP-712
-///         domain "USDC"/"2", 6 decimals, like Base Sepolia's USDC. Anyone can `mint`.
-/// @dev Placed with `anvil_setCode`, so no constructor runs: name, version and decimals are
-///      constants and the domain separator is computed per call from block.chainid and
+///         domain <name>/"2", 6 decimals, like Circle's USDC: the stack writes the name per chain
+///         ("USDC" as on Base Sepolia, "USD Coin" as on Base). Anyone can `mint`.
+/// @dev Placed with `anvil_setCode`, so no constructor runs: the name is written to its slot with
+///      `anvil_setStorageAt`, version and decimals are constants, and the domain separator is computed per call from block.chainid and
 ///      address(this). Revert strings follow FiatToken's wording so that x402 facilitators
 ///      classify failures (expired, not yet valid, used, balance, signature) precisely.
 contract EIP3009Token {
-    string public constant name = "USDC";
     string public constant symbol = "USDC";
     string public constant version = "2";
     uint8 public constant decimals = 6;
@@ -32,6 +32,8 @@ contract EIP3009Token {
     mapping(address => uint256) public balanceOf;
     mapping(address => mapping(address => uint256)) public allowance;
     mapping(address => mapping(bytes32 => bool)) private _authorizationStates;
+    /// Slot 4 (after the four above): the EIP-712 name, a short string written by the stack.
+    string public name;
 
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Approval(address indexed owner, address indexed spender, uint256 value);
