@@ -13,12 +13,12 @@ import { startFacilitatorStub, startOrigin } from './servers.js';
 import { bundleWorkers, BENCH_PUBLIC_BASE_URL } from './workers.js';
 
 /**
- * `tsx bench/cpu-profile.ts [challenge|paid-facilitator|paid-local|accept]`: a V8 CPU profile of the edge
+ * `tsx bench/cpu-profile.ts [challenge|paid-facilitator|paid-local|accept|accept-repush]`: a V8 CPU profile of the edge
  * inside workerd (its inspector) while the bench's load runs, summed by function (self time) and by
  * source file. Writes the raw profile to dist/bench/<case>.cpuprofile (opens in Chrome DevTools).
  */
 const INSPECTOR_PORT = 9329;
-const CASE = z.enum(['challenge', 'paid-facilitator', 'paid-local', 'accept']).parse(process.argv[2] ?? 'challenge');
+const CASE = z.enum(['challenge', 'paid-facilitator', 'paid-local', 'accept', 'accept-repush']).parse(process.argv[2] ?? 'challenge');
 
 const ProfileNode = z.object({
   id: z.number(),
@@ -75,13 +75,14 @@ function summarize(profile: z.infer<typeof Profile>): void {
   console.log(`\nself time by area\n${top(byFile, 15)}`);
 }
 
-/** Five 10,000-offer pushes in a row, each awaited, each of offers the edge has not seen. */
+/** Five 10,000-offer pushes in a row, each awaited. */
 async function acceptPushes(url: string): Promise<{ requestsPerSec: number; latencyP50: number }> {
   const offers = benchOffers(10_000);
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
-    // Every offer new to the edge each time: the accept path's full validation work.
-    const push = await signPush(benchSnapshot(offers.map((offer) => ({ ...offer, description: `${offer.description} ${i}` })), 1_000 + i));
+    // `accept`: every offer new to the edge each time; `accept-repush`: 1 % of offers edited, the agent's usual push.
+    const stride = CASE === 'accept' ? 1 : 100;
+    const push = await signPush(benchSnapshot(offers.map((offer, k) => (k % stride === 0 ? { ...offer, description: `${offer.description} ${i}` } : offer)), 1_000 + i));
     const start = performance.now();
     const res = await sendPush(url, push);
     await res.arrayBuffer();
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     await inspector.call('Profiler.enable');
     await inspector.call('Profiler.setSamplingInterval', { interval: 100 });
     await inspector.call('Profiler.start');
-    const load = CASE === 'accept'
+    const load = CASE === 'accept' || CASE === 'accept-repush'
       ? await acceptPushes(url)
       : CASE === 'challenge'
       ? await runLoad({ url: `${url}${PAID_PATH}`, expectStatus: 402, connections: 10, durationSec: 4, warmupSec: 0.5 })

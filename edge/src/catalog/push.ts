@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CatalogSnapshot, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_OFFERS, parseRfc3339, type SnapshotOffer } from '../../../core/index.js';
+import { MAX_SNAPSHOT_BYTES, parseRfc3339, type CatalogSnapshot } from '../../../core/index.js';
 import { InvalidSignatureError, recoverSnapshotSigner } from '../../../core/signature.js';
-import { formatKeyPath, scanKeys } from './json-duplicate-keys.js';
 import { checkOfferPaths } from './offer-paths.js';
+import { readSnapshotText } from './snapshot-text.js';
 
 /**
  * The checks of a snapshot push (SPEC §6), in order: signature over the exact bytes first, then
@@ -132,62 +132,23 @@ export function describeIssues(error: z.ZodError): string {
   return z.prettifyError({ issues: error.issues.slice(0, 5) });
 }
 
-/**
- * Offers of the last validated snapshot with their exact JSON text, by offer key. Validation is a
- * pure function of those bytes, so an agent's re-push (most offers unchanged) runs the schema only
- * on what changed. Keyed by the short offer key: hashing every offer's text cost as much as it saved.
- */
-let validatedOffers = new Map<string, { readonly text: string; readonly offer: SnapshotOffer }>();
-
-/** The offer validated before from exactly `text`, if any. */
-function validatedBefore(element: unknown, text: string): SnapshotOffer | undefined {
-  const key = (element as { key?: unknown } | null)?.key;
-  const known = typeof key === 'string' ? validatedOffers.get(key) : undefined;
-  return known !== undefined && known.text === text ? known.offer : undefined;
-}
-
-/** `CatalogSnapshot.safeParse(json)`, skipping offers whose exact text (`offerSpans` of `text`) was validated before. */
-function validateSnapshot(text: string, json: unknown, offerSpans: readonly number[] | undefined): { success: true; data: CatalogSnapshot } | { success: false; error: z.ZodError } {
-  const given = (json as { offers?: unknown } | null)?.offers;
-  // Only when every element has a span (no primitive elements) and the count is in bounds; otherwise the schema says why.
-  if (offerSpans === undefined || !Array.isArray(given) || given.length * 2 !== offerSpans.length || given.length > MAX_SNAPSHOT_OFFERS) {
-    return CatalogSnapshot.safeParse(json);
-  }
-  const texts = given.map((_, i) => text.slice(offerSpans[2 * i], offerSpans[2 * i + 1]));
-  const known = given.map((element, i) => validatedBefore(element, texts[i] as string));
-  const unseen = known.flatMap((offer, i) => (offer === undefined ? [i] : []));
-  const parsed = CatalogSnapshot.safeParse({ ...(json as object), offers: unseen.map((i) => given[i]) });
-  if (!parsed.success) {
-    // Issue paths name the offer's place in the pushed snapshot, not in the unseen subset.
-    const issues = parsed.error.issues.map((issue) =>
-      issue.path[0] === 'offers' && typeof issue.path[1] === 'number' ? { ...issue, path: ['offers', unseen[issue.path[1]] ?? issue.path[1], ...issue.path.slice(2)] } : issue,
-    );
-    return { success: false, error: new z.ZodError(issues) };
-  }
-  unseen.forEach((i, k) => { known[i] = parsed.data.offers[k]; });
-  const offers = known as SnapshotOffer[];
-  validatedOffers = new Map(offers.map((offer, i) => [offer.key, { text: texts[i] as string, offer }]));
-  return { success: true, data: { ...parsed.data, offers } };
-}
-
 /** JSON, duplicate keys, schema, offer paths, audience and issuedAt window; returns the parsed snapshot. */
 export function parseSnapshotBody(params: { body: Uint8Array; audience: string; nowMs: number }): CatalogSnapshot {
   let text: string;
-  let json: unknown;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(params.body);
-    json = JSON.parse(text);
   } catch (error) {
     throw new PushRejected('invalid_json', `the body is not UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  // JSON.parse keeps the last of two equal keys; another verifier may keep the first.
-  const { duplicate, elementSpans } = scanKeys(text, 'offers');
-  if (duplicate) throw new PushRejected('duplicate_json_key', `the key "${formatKeyPath(duplicate.path)}" occurs twice in one object; each key may appear once`);
-  const parsed = validateSnapshot(text, json, elementSpans);
-  if (!parsed.success) throw new PushRejected('invalid_snapshot', `the snapshot does not fit the schema:\n${describeIssues(parsed.error)}`);
-  const pathProblem = checkOfferPaths(parsed.data.offers);
+  const read = readSnapshotText(text);
+  if (!read.ok) {
+    if (read.reason === 'invalid_json') throw new PushRejected('invalid_json', `the body is not UTF-8 JSON: ${read.message}`);
+    if (read.reason === 'duplicate_json_key') throw new PushRejected('duplicate_json_key', read.message);
+    throw new PushRejected('invalid_snapshot', `the snapshot does not fit the schema:\n${describeIssues(read.error)}`);
+  }
+  const { snapshot } = read;
+  const pathProblem = checkOfferPaths(snapshot.offers);
   if (pathProblem) throw new PushRejected(pathProblem.reason, pathProblem.message);
-  const snapshot = parsed.data;
   if (snapshot.audience.replace(/\/+$/, '') !== params.audience) {
     throw new PushRejected('wrong_audience', `the snapshot is for "${snapshot.audience}", this edge is "${params.audience}"`);
   }
