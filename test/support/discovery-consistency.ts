@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { resolveNetwork } from '../../core/networks.js';
 import { CATALOG_PAGE_PATH, OPENAPI_PATH, REGISTRATION_PATH, SERVICES_PATH, SKILL_PATH } from '../../core/render/document-paths.js';
 import { RegistrationDocument } from '../../core/render/registration.js';
-import { ServicesDocument, type ServiceEntry } from '../../core/render/services-json.js';
+import { ServicesDocument, type PaymentOptionEntry, type ServiceEntry } from '../../core/render/services-json.js';
 
 /**
  * What a scorer checks, as a test: reads `/api/services.json`, `/skill.md`, the registration file and
@@ -44,7 +44,7 @@ const V1Challenge = z.object({
         extra: z.object({ name: z.string(), version: z.string() }),
       }),
     )
-    .length(1),
+    .min(1),
 });
 
 const OpenApiPaymentInfo = z.object({
@@ -132,28 +132,50 @@ async function checkChallenge(f: Findings, offer: ServiceEntry, url: string, via
     return;
   }
   const v2 = decodePaymentRequiredHeader(header);
-  const [one] = v1.data.accepts;
-  const two = v2.accepts[0];
-  if (one === undefined || two === undefined || v2.accepts.length !== 1) {
-    f.add(`${subject}: the 402 does not offer exactly one requirement`);
+  const listed = 'services.json';
+  // Every way to pay in the 402's order: services.json's paymentOptions, else its one option (the flat keys).
+  const first: PaymentOptionEntry = {
+    caip2Network: offer.caip2Network, chainId: offer.chainId, priceAtomicUnits: offer.priceAtomicUnits, pricePerRequest: offer.pricePerRequest ?? '',
+    payTo: offer.payTo, asset: offer.asset, ...(resolveNetwork(offer.network)?.v1Name !== undefined ? { v1Network: resolveNetwork(offer.network)?.v1Name } : {}),
+  };
+  const options = offer.paymentOptions ?? [first];
+  const head = options[0];
+  if (offer.paymentOptions && head) {
+    // The flat keys are the first option's: what a reader of one option only sees.
+    f.same(subject, 'first option network', [listed, first.caip2Network], [`${listed} paymentOptions`, head.caip2Network]);
+    f.same(subject, 'first option asset', [listed, first.asset.address], [`${listed} paymentOptions`, head.asset.address]);
+    f.same(subject, 'first option payTo', [listed, first.payTo], [`${listed} paymentOptions`, head.payTo]);
+    f.same(subject, 'first option price', [listed, first.priceAtomicUnits], [`${listed} paymentOptions`, head.priceAtomicUnits]);
+  }
+  const v1Options = options.filter((o) => o.v1Network !== undefined);
+  if (v2.accepts.length !== options.length || v1.data.accepts.length !== v1Options.length) {
+    f.add(`${subject}: the 402 offers ${v2.accepts.length} requirement(s) in v2 and ${v1.data.accepts.length} in v1, ${listed} lists ${options.length} (${v1Options.length} with a v1 name)`);
     return;
   }
   const resource = url.split('?')[0];
-  const network = resolveNetwork(offer.network);
-  const listed = 'services.json';
-  f.same(subject, 'price (atomic units)', [listed, offer.priceAtomicUnits], ['402 v1', one.maxAmountRequired]);
-  f.same(subject, 'price (atomic units)', [listed, offer.priceAtomicUnits], ['402 v2', two.amount]);
-  f.same(subject, 'payTo', [listed, offer.payTo], ['402 v1', one.payTo]);
-  f.same(subject, 'payTo', [listed, offer.payTo], ['402 v2', two.payTo]);
-  f.same(subject, 'network', [listed, offer.caip2Network], ['402 v2', two.network]);
-  f.same(subject, 'network', [`${listed} network ${offer.network}`, network?.v1Name], ['402 v1', one.network]);
-  f.same(subject, 'chainId', [listed, offer.chainId], ['402 v2 network', Number(two.network.split(':')[1])]);
-  f.same(subject, 'asset', [listed, offer.asset.address], ['402 v1', one.asset]);
-  f.same(subject, 'asset', [listed, offer.asset.address], ['402 v2', two.asset]);
-  f.same(subject, 'asset EIP-712 name', [listed, offer.asset.eip712Domain.name], ['402 v1', one.extra.name]);
-  f.same(subject, 'asset EIP-712 name', [listed, offer.asset.eip712Domain.name], ['402 v2', two.extra['name']]);
-  f.same(subject, 'asset EIP-712 version', [listed, offer.asset.eip712Domain.version], ['402 v2', two.extra['version']]);
-  f.same(subject, 'endpoint', ['the document', resource], ['402 v1 resource', one.resource]);
+  options.forEach((o, i) => {
+    const two = v2.accepts[i];
+    if (two === undefined) return;
+    const at = (field: string) => (options.length > 1 ? `${field} (option ${i + 1})` : field);
+    f.same(subject, at('price (atomic units)'), [listed, o.priceAtomicUnits], ['402 v2', two.amount]);
+    f.same(subject, at('payTo'), [listed, o.payTo], ['402 v2', two.payTo]);
+    f.same(subject, at('network'), [listed, o.caip2Network], ['402 v2', two.network]);
+    f.same(subject, at('chainId'), [listed, o.chainId], ['402 v2 network', Number(two.network.split(':')[1])]);
+    f.same(subject, at('asset'), [listed, o.asset.address], ['402 v2', two.asset]);
+    f.same(subject, at('asset EIP-712 name'), [listed, o.asset.eip712Domain.name], ['402 v2', two.extra['name']]);
+    f.same(subject, at('asset EIP-712 version'), [listed, o.asset.eip712Domain.version], ['402 v2', two.extra['version']]);
+  });
+  v1Options.forEach((o, i) => {
+    const one = v1.data.accepts[i];
+    if (one === undefined) return;
+    const at = (field: string) => (options.length > 1 ? `${field} (option ${options.indexOf(o) + 1})` : field);
+    f.same(subject, at('price (atomic units)'), [listed, o.priceAtomicUnits], ['402 v1', one.maxAmountRequired]);
+    f.same(subject, at('payTo'), [listed, o.payTo], ['402 v1', one.payTo]);
+    f.same(subject, at('network'), [`${listed} network ${options.length > 1 ? o.caip2Network : offer.network}`, o.v1Network], ['402 v1', one.network]);
+    f.same(subject, at('asset'), [listed, o.asset.address], ['402 v1', one.asset]);
+    f.same(subject, at('asset EIP-712 name'), [listed, o.asset.eip712Domain.name], ['402 v1', one.extra.name]);
+    f.same(subject, 'endpoint', ['the document', resource], ['402 v1 resource', one.resource]);
+  });
   f.same(subject, 'endpoint', ['the document', resource], ['402 v2 resource', v2.resource?.url]);
   const sunset = res.headers.get('Sunset');
   const sunsetAt = sunset === null ? undefined : new Date(sunset).toISOString().replace('.000Z', 'Z');

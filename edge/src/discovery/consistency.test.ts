@@ -52,7 +52,8 @@ beforeAll(async () => {
     }),
     sampleOffer({ name: 'weather', namespace: 'apis', spec: { type: 'http', model: undefined, payment: { network: 'eip155:8453', payTo: OTHER_PAY_TO, price: { perRequest: '0.25' } }, registration: { enabled: true } } }),
     sampleOffer({ name: 'summarize', namespace: 'apis', spec: { drainAt: drainEndsAt, drainGracePeriod: '0s', registration: { enabled: true, services: [{ name: 'MCP', endpoint: '/services/summarize/mcp' }] } } }),
-    sampleOffer({ name: 'ocr', namespace: 'apps', spec: { type: 'http', model: undefined, payment: { network: 'base', payTo: OTHER_PAY_TO, price: { perRequest: '0.003' } } } }),
+    // Two ways to pay (issue 11): every document and the 402 must list both, in the same order.
+    sampleOffer({ name: 'ocr', namespace: 'apps', spec: { type: 'http', model: undefined, payment: { network: 'base', payTo: OTHER_PAY_TO, price: { perRequest: '0.003' }, alternatives: [{ network: 'base-sepolia' }] } } }),
     sampleOffer({ name: 'gone', namespace: 'apis', spec: { drainAt: '2026-01-01T00:00:00Z', drainGracePeriod: '0s', registration: { enabled: true } } }),
   ];
   const res = await pushSnapshot(edge, makeSnapshot({ offers, identity: { name: 'Consistent Seller', registrations: [] } }));
@@ -112,6 +113,19 @@ describe('discovery documents against the live 402s', () => {
         }),
       );
       expect(report.disagreements.some((d) => d.startsWith('apps/ocr at https://edge.test/services/ocr') && d.includes('payTo') && d.includes('402 v2'))).toBe(true);
+    });
+
+    it('a 402 that lists fewer ways to pay than services.json', async () => {
+      const report = await discoveryConsistency(
+        probeThrough(async (url, res) => {
+          if (!url.endsWith('/services/ocr')) return res;
+          const challenge = JSON.parse(atob(res.headers.get('PAYMENT-REQUIRED') ?? '')) as { accepts: unknown[] };
+          const headers = new Headers(res.headers);
+          headers.set('PAYMENT-REQUIRED', btoa(JSON.stringify({ ...challenge, accepts: challenge.accepts.slice(0, 1) })));
+          return new Response(res.body, { status: res.status, headers });
+        }),
+      );
+      expect(report.disagreements).toContain('apps/ocr at https://edge.test/services/ocr (listed in services.json): the 402 offers 1 requirement(s) in v2 and 2 in v1, services.json lists 2 (2 with a v1 name)');
     });
 
     it('a network, an asset or an endpoint that skill.md states differently', async () => {
