@@ -1,6 +1,6 @@
 /**
  * A demo buyer built only from official x402 client packages (@x402/fetch + @x402/core +
- * @x402/evm). `npm run demo:buy -- <path> [--edge http://127.0.0.1:8787] [--v1] [--key 0x…]`
+ * @x402/evm). `npm run demo:buy -- <path> [--edge http://127.0.0.1:8787] [--v1] [--network base] [--key 0x…]`
  * pays for one request and prints the status, the body, the decoded receipt header and the
  * settlement transaction. The default key is anvil's public dev account #2 (the local buyer).
  */
@@ -13,7 +13,8 @@ import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client';
 import { wrapFetchWithPayment } from '@x402/fetch';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { LOCAL_ACCOUNTS } from './chain.js';
+import { z } from 'zod';
+import { LOCAL_ACCOUNTS, LOCAL_NETWORKS, type LocalNetwork } from './chain.js';
 
 export interface BuyerFetchOptions {
   readonly privateKey: Hex;
@@ -21,14 +22,17 @@ export interface BuyerFetchOptions {
   readonly version: 1 | 2;
   /** The transport underneath; default `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
+  /** The one network the wallet pays on (it picks that option from a 402 listing several); default Base Sepolia. */
+  readonly network?: LocalNetwork['name'];
 }
 
-/** The official x402 client with one EVM key, registered for Base Sepolia in the chosen version. */
-export function makeBuyerClient(privateKey: Hex, version: 1 | 2): x402Client {
+/** The official x402 client with one EVM key, registered for one local network (default Base Sepolia) in the chosen version. */
+export function makeBuyerClient(privateKey: Hex, version: 1 | 2, network: LocalNetwork['name'] = 'base-sepolia'): x402Client {
   const account = privateKeyToAccount(privateKey);
+  const { caip2, name } = LOCAL_NETWORKS[network];
   return version === 2
-    ? new x402Client().register('eip155:84532', new ExactEvmScheme(account))
-    : new x402Client().registerV1('base-sepolia', new ExactEvmSchemeV1(account));
+    ? new x402Client().register(caip2, new ExactEvmScheme(account))
+    : new x402Client().registerV1(name, new ExactEvmSchemeV1(account));
 }
 
 /**
@@ -47,7 +51,7 @@ export function makeBuyerFetch(options: BuyerFetchOptions): typeof fetch {
           headers.delete('PAYMENT-REQUIRED');
           return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
         };
-  return wrapFetchWithPayment(transport, makeBuyerClient(options.privateKey, options.version));
+  return wrapFetchWithPayment(transport, makeBuyerClient(options.privateKey, options.version, options.network));
 }
 
 export interface Receipt {
@@ -83,6 +87,7 @@ async function main(): Promise<number> {
     options: {
       edge: { type: 'string', default: process.env.EDGE_URL ?? 'http://127.0.0.1:8787' },
       v1: { type: 'boolean', default: false },
+      network: { type: 'string', default: 'base-sepolia' },
       key: { type: 'string', default: process.env.BUYER_PRIVATE_KEY ?? LOCAL_ACCOUNTS.buyer.privateKey },
       method: { type: 'string', default: 'GET' },
       data: { type: 'string' },
@@ -90,15 +95,20 @@ async function main(): Promise<number> {
   });
   const path = positionals[0];
   if (!path || !path.startsWith('/')) {
-    console.error('usage: npm run demo:buy -- </services/name/...> [--edge URL] [--v1] [--key 0x…] [--method POST --data JSON]');
+    console.error('usage: npm run demo:buy -- </services/name/...> [--edge URL] [--v1] [--network base-sepolia|base] [--key 0x…] [--method POST --data JSON]');
     return 2;
   }
   if (!/^0x[0-9a-fA-F]{64}$/.test(values.key)) {
     console.error('--key / BUYER_PRIVATE_KEY must be a 32-byte 0x-hex key');
     return 2;
   }
+  const network = z.enum(['base-sepolia', 'base']).safeParse(values.network);
+  if (!network.success) {
+    console.error(`--network must be base-sepolia or base, got "${values.network}"`);
+    return 2;
+  }
   const version = values.v1 ? 1 : 2;
-  const pay = makeBuyerFetch({ privateKey: values.key as Hex, version });
+  const pay = makeBuyerFetch({ privateKey: values.key as Hex, version, network: network.data });
   const url = new URL(path, values.edge).toString();
   const started = performance.now();
   const response = await pay(url, {

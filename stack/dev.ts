@@ -17,7 +17,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from './loca
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Fixed, documented ports (docs/local-stack.md); `demo:buy` defaults to the edge's. */
-export const DEV_PORTS = { edge: 8787, upstream: DEFAULT_UPSTREAM_PORT, facilitator: 4021, chain: 8545 } as const;
+export const DEV_PORTS = { edge: 8787, upstream: DEFAULT_UPSTREAM_PORT, facilitator: 4021, chain: 8545, baseChain: 8546 } as const;
 export const DEV_PAID_PATH = '/services/weather';
 
 /** The options `npm run dev` starts the stack with. */
@@ -33,7 +33,7 @@ export function devStackOptions(catalogKey: string, edgeVars: Readonly<Record<st
 }
 
 /** What `npm run dev` prints once the stack is up. */
-export function formatDevBanner(stack: Pick<LocalStack, 'edgeUrl' | 'facilitatorUrl' | 'rpcUrl' | 'upstreamUrl' | 'offersDir' | 'accounts' | 'timings'>): string {
+export function formatDevBanner(stack: Pick<LocalStack, 'edgeUrl' | 'facilitatorUrl' | 'rpcUrl' | 'baseRpcUrl' | 'upstreamUrl' | 'offersDir' | 'accounts' | 'timings'>): string {
   const base = stack.edgeUrl;
   return [
     '',
@@ -45,8 +45,8 @@ export function formatDevBanner(stack: Pick<LocalStack, 'edgeUrl' | 'facilitator
     `  npm run demo:buy -- ${DEV_PAID_PATH}                 # pay for it with the local buyer wallet`,
     `  npm run demo:buy -- /services/llama/v1/chat/completions --method POST --data '{"messages":[{"role":"user","content":"hi"}]}'`,
     '',
-    `  edge ${base} · origin ${stack.upstreamUrl} · facilitator ${stack.facilitatorUrl} · chain ${stack.rpcUrl} (id 84532)`,
-    `  buyer ${stack.accounts.buyer.address} (1000 test USDC) pays seller ${stack.accounts.seller.address}`,
+    `  edge ${base} · origin ${stack.upstreamUrl} · facilitator ${stack.facilitatorUrl} · chain ${stack.rpcUrl} (id 84532) · second chain ${stack.baseRpcUrl} (id 8453, as Base)`,
+    `  buyer ${stack.accounts.buyer.address} (1000 test USDC on each chain) pays seller ${stack.accounts.seller.address}; weather accepts either chain`,
     `  offers: ${stack.offersDir} (watched; try npm run obol-edge -- sell stop weather -n apis --source dir:examples/offers --grace 2m)`,
     'Stop with Ctrl-C.',
     '',

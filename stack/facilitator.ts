@@ -1,11 +1,12 @@
 /**
  * A local x402 facilitator: the official `x402Facilitator` (@x402/core) with the exact EVM
- * scheme (@x402/evm) for v2 `eip155:84532` and v1 `base-sepolia`, over the local chain, behind a
+ * scheme (@x402/evm) for v2 `eip155:84532` and v1 `base-sepolia` over the local chain, and, given
+ * the stack's second chain, v2 `eip155:8453` and v1 `base` over that one, behind a
  * small node:http server (`/verify`, `/settle`, `/supported`, `/discovery/resources`). Our code
  * only parses the wire, serializes settlements and logs; the payment checks are the library's. Each
  * successful settlement files its resource in a Bazaar catalog (`bazaar-catalog.ts`).
  *
- * CLI: `tsx stack/facilitator.ts --rpc http://127.0.0.1:8545 [--port 4021] [--delay-ms 0]`
+ * CLI: `tsx stack/facilitator.ts --rpc http://127.0.0.1:8545 [--base-rpc http://127.0.0.1:8546] [--port 4021] [--delay-ms 0]`
  * (key from FACILITATOR_PRIVATE_KEY, else anvil's public dev account #3).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,12 +22,15 @@ import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/facilitator';
 import { createWalletClient, http, publicActions, type Abi, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { z } from 'zod';
-import { LOCAL_ACCOUNTS, LOCAL_POLLING_MS, localChain } from './chain.js';
+import { LOCAL_ACCOUNTS, LOCAL_CHAIN_ID, LOCAL_NETWORKS, LOCAL_POLLING_MS, localChain } from './chain.js';
 import { createBazaarCatalog, ListQuery, type BazaarCatalog } from './bazaar-catalog.js';
 import { describeRequestProblems, FacilitatorRequest } from './facilitator-request.js';
 
 export const V2_NETWORK = 'eip155:84532';
 export const V1_NETWORK = 'base-sepolia';
+/** The second chain's networks (Base), settled when `baseRpcUrl` is given. */
+export const BASE_V2_NETWORK = LOCAL_NETWORKS.base.caip2;
+export const BASE_V1_NETWORK = LOCAL_NETWORKS.base.name;
 /** Bodies are a payload plus a requirement, a few KiB; smart-wallet signatures stay well under. */
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_KEPT_TRANSACTIONS = 1_000;
@@ -54,7 +58,10 @@ export interface LocalFacilitator {
 }
 
 export interface StartFacilitatorOptions {
+  /** The Base Sepolia chain's RPC. */
   readonly rpcUrl: string;
+  /** The second chain's (Base) RPC, when the stack runs one: its networks are registered too. */
+  readonly baseRpcUrl?: string;
   readonly privateKey: Hex;
   /** 0 or absent: a port chosen by the OS. */
   readonly port?: number;
@@ -71,13 +78,12 @@ export class FacilitatorRequestError extends Error {
   }
 }
 
-/** The official facilitator, wired to the local chain with one settling key. */
-export function createLocalFacilitator(rpcUrl: string, privateKey: Hex): { facilitator: x402Facilitator; address: Hex } {
-  const account = privateKeyToAccount(privateKey);
+/** The facilitator's signer on one local chain: every read and write goes to that chain's RPC. */
+function chainSigner(rpcUrl: string, chainId: number, account: ReturnType<typeof privateKeyToAccount>) {
   const client = createWalletClient({
-    account, chain: localChain(rpcUrl), transport: http(rpcUrl), pollingInterval: LOCAL_POLLING_MS,
+    account, chain: localChain(rpcUrl, chainId), transport: http(rpcUrl), pollingInterval: LOCAL_POLLING_MS,
   }).extend(publicActions);
-  const signer = toFacilitatorEvmSigner({
+  return toFacilitatorEvmSigner({
     address: account.address,
     getCode: (args) => client.getCode(args),
     readContract: (args) => client.readContract({ ...args, abi: args.abi as Abi, args: args.args ?? [] }),
@@ -86,6 +92,12 @@ export function createLocalFacilitator(rpcUrl: string, privateKey: Hex): { facil
     sendTransaction: (args) => client.sendTransaction(args),
     waitForTransactionReceipt: (args) => client.waitForTransactionReceipt({ ...args, pollingInterval: LOCAL_POLLING_MS }),
   }, { confirmationTimeoutMs: 30_000 });
+}
+
+/** The official facilitator, wired to the local chain (and the second one, given its RPC) with one settling key. */
+export function createLocalFacilitator(rpcUrl: string, privateKey: Hex, baseRpcUrl?: string): { facilitator: x402Facilitator; address: Hex } {
+  const account = privateKeyToAccount(privateKey);
+  const signer = chainSigner(rpcUrl, LOCAL_CHAIN_ID, account);
   // The v1 scheme reports a failed settle broadcast as free text; simulating first (a library
   // option) turns a replay into its code, invalid_exact_evm_nonce_already_used, as v2 does.
   const facilitator = new x402Facilitator()
@@ -93,12 +105,18 @@ export function createLocalFacilitator(rpcUrl: string, privateKey: Hex): { facil
     .registerV1(V1_NETWORK as PaymentRequirements['network'], new ExactEvmSchemeV1(signer, { simulateInSettle: true }))
     // Advertised in /supported: this facilitator catalogs the resources it settles.
     .registerExtension(BAZAAR);
+  if (baseRpcUrl !== undefined) {
+    const base = chainSigner(baseRpcUrl, LOCAL_NETWORKS.base.chainId, account);
+    facilitator
+      .register(BASE_V2_NETWORK, new ExactEvmScheme(base))
+      .registerV1(BASE_V1_NETWORK as PaymentRequirements['network'], new ExactEvmSchemeV1(base, { simulateInSettle: true }));
+  }
   return { facilitator, address: account.address };
 }
 
 /** Start the facilitator's HTTP server on 127.0.0.1. */
 export async function startFacilitator(options: StartFacilitatorOptions): Promise<LocalFacilitator> {
-  const { facilitator, address } = createLocalFacilitator(options.rpcUrl, options.privateKey);
+  const { facilitator, address } = createLocalFacilitator(options.rpcUrl, options.privateKey, options.baseRpcUrl);
   const log = options.log ?? ((entry) => console.log(JSON.stringify({ ts: new Date().toISOString(), ...entry })));
   const stats: FacilitatorStats = {
     verifyRequests: 0, verifyValid: 0, settleRequests: 0, settleSucceeded: 0, settleFailed: 0, badRequests: 0, transactions: [],
@@ -107,7 +125,8 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   facilitator.onAfterSettle(async ({ paymentPayload, requirements, result }) => {
     if (result.success && catalog.record(paymentPayload, requirements)) log({ level: 'info', msg: 'cataloged', resource: paymentPayload.resource?.url });
   });
-  const handler = createHandler({ facilitator, stats, log, delayMs: options.delayMs ?? 0, catalog });
+  const kinds = new Set(facilitator.getSupported().kinds.map((kind) => `${kind.x402Version} ${kind.scheme} ${kind.network}`));
+  const handler = createHandler({ facilitator, stats, log, delayMs: options.delayMs ?? 0, catalog, kinds });
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -115,7 +134,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  log({ level: 'info', msg: 'facilitator listening', url, address, networks: [V2_NETWORK, V1_NETWORK] });
+  log({ level: 'info', msg: 'facilitator listening', url, address, networks: [...kinds] });
   return { url, address, stats, catalog, stop: () => closeServer(server) };
 }
 
@@ -125,6 +144,8 @@ interface HandlerContext {
   readonly log: (entry: Record<string, unknown>) => void;
   readonly delayMs: number;
   readonly catalog: BazaarCatalog;
+  /** `<x402Version> <scheme> <network>` of every registered kind (as /supported lists them). */
+  readonly kinds: ReadonlySet<string>;
 }
 
 function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -174,17 +195,16 @@ function libraryArgs(request: Request): [PaymentPayload, PaymentRequirements] {
 }
 
 /** The library throws for a kind it has no scheme for; answer that as a payment failure. */
-function unsupportedReason(request: Request): string | undefined {
+function unsupportedReason(ctx: HandlerContext, request: Request): string | undefined {
   const { scheme, network } = request.paymentRequirements;
   if (scheme !== 'exact') return 'unsupported_scheme';
-  const expected = request.x402Version === 2 ? V2_NETWORK : V1_NETWORK;
-  return network === expected ? undefined : 'invalid_network';
+  return ctx.kinds.has(`${request.x402Version} ${scheme} ${network}`) ? undefined : 'invalid_network';
 }
 
 async function verify(ctx: HandlerContext, request: Request): Promise<VerifyResponse> {
   ctx.stats.verifyRequests += 1;
   const payer = request.paymentPayload.payload.authorization.from;
-  const unsupported = unsupportedReason(request);
+  const unsupported = unsupportedReason(ctx, request);
   const result: VerifyResponse = unsupported
     ? { isValid: false, invalidReason: unsupported, payer }
     : await ctx.facilitator.verify(...libraryArgs(request));
@@ -197,7 +217,7 @@ async function settle(ctx: HandlerContext, request: Request): Promise<SettleResp
   ctx.stats.settleRequests += 1;
   const started = performance.now();
   const payer = request.paymentPayload.payload.authorization.from;
-  const unsupported = unsupportedReason(request);
+  const unsupported = unsupportedReason(ctx, request);
   const result: SettleResponse = unsupported
     ? { success: false, errorReason: unsupported, transaction: '', network: request.paymentRequirements.network as SettleResponse['network'], payer }
     : await ctx.facilitator.settle(...libraryArgs(request));
@@ -263,7 +283,7 @@ function closeServer(server: Server): Promise<void> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rpc: { type: 'string', default: 'http://127.0.0.1:8545' }, port: { type: 'string', default: '4021' }, 'delay-ms': { type: 'string', default: '0' } },
+    options: { rpc: { type: 'string', default: 'http://127.0.0.1:8545' }, 'base-rpc': { type: 'string' }, port: { type: 'string', default: '4021' }, 'delay-ms': { type: 'string', default: '0' } },
   });
   const key = process.env.FACILITATOR_PRIVATE_KEY ?? LOCAL_ACCOUNTS.facilitator.privateKey;
   if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error('FACILITATOR_PRIVATE_KEY must be a 32-byte 0x-hex key');
@@ -272,7 +292,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port must be 0..65535, got "${values.port}"`);
   if (!Number.isInteger(delayMs) || delayMs < 0) throw new Error(`--delay-ms must be a non-negative integer, got "${values['delay-ms']}"`);
   if (!/^https?:\/\/[^\s/]+/.test(values.rpc)) throw new Error(`--rpc must be an http(s) URL, got "${values.rpc}"`);
-  const running = await startFacilitator({ rpcUrl: values.rpc, privateKey: key as Hex, port, delayMs });
+  const baseRpc = values['base-rpc'];
+  if (baseRpc !== undefined && !/^https?:\/\/[^\s/]+/.test(baseRpc)) throw new Error(`--base-rpc must be an http(s) URL, got "${baseRpc}"`);
+  const running = await startFacilitator({ rpcUrl: values.rpc, privateKey: key as Hex, port, delayMs, ...(baseRpc !== undefined ? { baseRpcUrl: baseRpc } : {}) });
   const shutdown = (): void => void running.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

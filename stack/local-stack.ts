@@ -17,7 +17,8 @@ import { assertPortFree, NotReadyError, Stack } from './processes.js';
 import { freePort, startWranglerEdge } from './wrangler-edge.js';
 
 /**
- * The whole local stack, in dependency order: chain → facilitator → demo upstream (the seller's
+ * The whole local stack, in dependency order: chains (Base Sepolia, then Base as the second way to
+ * pay) → facilitator → demo upstream (the seller's
  * origin, standing in for the cloudflared tunnel) → edge under `wrangler dev` → the cluster-agent
  * (in-process, `dir:` source) publishing the offers. `stop()` tears it down in reverse order.
  * Used by `npm run dev` (fixed ports) and by the end-to-end tests (ports chosen by the OS).
@@ -29,6 +30,8 @@ export interface LocalStackPorts {
   readonly upstream?: number;
   readonly facilitator?: number;
   readonly chain?: number;
+  /** The second chain (Base, chain id 8453). */
+  readonly baseChain?: number;
 }
 
 export interface LocalStackOptions {
@@ -52,11 +55,14 @@ export interface LocalStack {
   readonly upstreamUrl: string;
   readonly facilitatorUrl: string;
   readonly rpcUrl: string;
+  /** The second chain's RPC (Base, chain id 8453, the token at Base's USDC address). */
+  readonly baseRpcUrl: string;
   /** The directory the agent watches (edit it to change offers). */
   readonly offersDir: string;
   readonly catalogSigner: string;
   readonly accounts: typeof LOCAL_ACCOUNTS;
   readonly chain: LocalChain;
+  readonly baseChain: LocalChain;
   readonly facilitator: LocalFacilitator;
   readonly agent: RunningAgent;
   /** Resolves with wrangler's exit code if the edge process ends (on its own or by `stop()`). */
@@ -74,7 +80,7 @@ const ServicesDocument = z.object({ services: z.array(z.object({ name: z.string(
 /** Fixed ports are checked up front, so a busy port fails before anything starts. */
 async function checkFixedPorts(ports: LocalStackPorts): Promise<void> {
   const named: Array<[number | undefined, string]> = [
-    [ports.chain, 'the local chain (anvil)'], [ports.facilitator, 'the facilitator'],
+    [ports.chain, 'the local chain (anvil)'], [ports.baseChain, 'the second local chain (anvil as Base)'], [ports.facilitator, 'the facilitator'],
     [ports.upstream, 'the demo upstream (ORIGIN_URL)'], [ports.edge, 'the edge (wrangler dev)'],
   ];
   for (const [port, purpose] of named) if (port) await assertPortFree(port, HOST, purpose);
@@ -113,9 +119,11 @@ interface StartContext {
 async function startBackends(ctx: StartContext) {
   const chain = await startChain({ port: ctx.ports.chain ?? 0 });
   ctx.stack.add('chain', () => chain.stop());
+  const baseChain = await startChain({ network: 'base', port: ctx.ports.baseChain ?? 0 });
+  ctx.stack.add('base chain', () => baseChain.stop());
   ctx.mark('chain');
   const facilitator = await startFacilitator({
-    rpcUrl: chain.rpcUrl, privateKey: LOCAL_ACCOUNTS.facilitator.privateKey, port: ctx.ports.facilitator ?? 0,
+    rpcUrl: chain.rpcUrl, baseRpcUrl: baseChain.rpcUrl, privateKey: LOCAL_ACCOUNTS.facilitator.privateKey, port: ctx.ports.facilitator ?? 0,
     log: (entry) => ctx.log('facilitator', JSON.stringify(entry)),
   });
   ctx.stack.add('facilitator', () => facilitator.stop());
@@ -123,7 +131,7 @@ async function startBackends(ctx: StartContext) {
   const upstream = await startDemoUpstream({ port: ctx.ports.upstream ?? 0, host: HOST });
   ctx.stack.add('demo upstream', () => upstream.close());
   ctx.mark('upstream');
-  return { chain, facilitator, upstream };
+  return { chain, baseChain, facilitator, upstream };
 }
 
 /** The agent publishing the offers; resolves once the edge acknowledged its first push. */
@@ -165,14 +173,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mark: (part) => void (timings[part] = Math.round(performance.now() - started)),
   };
   try {
-    const { chain, facilitator, upstream } = await startBackends(ctx);
+    const { chain, baseChain, facilitator, upstream } = await startBackends(ctx);
     const edgePort = ports.edge || (await freePort());
     const edge = await startWranglerEdge({
       port: edgePort,
       vars: {
         ...options.edgeVars, PUBLIC_BASE_URL: `http://${HOST}:${edgePort}`, CATALOG_SIGNERS: signer.address,
         ORIGIN_URL: upstream.url, FACILITATOR_URL: facilitator.url, VERIFY_MODE: 'facilitator',
-        CHAIN_RPC_URLS: `eip155:${chain.chainId}=${chain.rpcUrl}`,
+        CHAIN_RPC_URLS: `${chain.network.caip2}=${chain.rpcUrl},${baseChain.network.caip2}=${baseChain.rpcUrl}`,
       },
       workDir,
       persistDir: options.persistDir ?? join(workDir, 'state'),
@@ -187,8 +195,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await waitForCatalog(edge.url, ctx.readyTimeoutMs);
     ctx.mark('catalog');
     return {
-      edgeUrl: edge.url, upstreamUrl: upstream.url, facilitatorUrl: facilitator.url, rpcUrl: chain.rpcUrl, offersDir,
-      catalogSigner: signer.address, accounts: LOCAL_ACCOUNTS, chain, facilitator, agent,
+      edgeUrl: edge.url, upstreamUrl: upstream.url, facilitatorUrl: facilitator.url, rpcUrl: chain.rpcUrl, baseRpcUrl: baseChain.rpcUrl, offersDir,
+      catalogSigner: signer.address, accounts: LOCAL_ACCOUNTS, chain, baseChain, facilitator, agent,
       edgeExited: edge.process.exited, timings, stop: () => stack.stopAll(),
     };
   } catch (error) {

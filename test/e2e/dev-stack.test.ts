@@ -52,7 +52,7 @@ function refusesConnections(url: string): Promise<boolean> {
 
 describe('npm run dev stack', () => {
   it('dev uses the documented fixed ports and demo:buy defaults to the dev edge', () => {
-    expect(DEV_PORTS).toEqual({ edge: 8787, upstream: 9000, facilitator: 4021, chain: 8545 });
+    expect(DEV_PORTS).toEqual({ edge: 8787, upstream: 9000, facilitator: 4021, chain: 8545, baseChain: 8546 });
     expect(devStackOptions('0x01').ports).toBe(DEV_PORTS);
   });
 
@@ -127,9 +127,9 @@ describe('starting and stopping', () => {
     await expect(startLocalStack({ ...devStackOptions('0xnot-a-key'), ports: {}, persistDir: undefined })).rejects.toMatchObject({ reason: 'catalog_key_invalid' });
   }, 10_000);
 
-  it('stop() stops every part: edge, origin, facilitator and chain refuse connections afterwards', async () => {
+  it('stop() stops every part: edge, origin, facilitator and both chains refuse connections afterwards', async () => {
     const other = await startLocalStack({ ...devStackOptions(generatePrivateKey()), ports: {}, persistDir: undefined, log: () => undefined });
-    const urls = [`${other.edgeUrl}/healthz`, `${other.upstreamUrl}/health`, `${other.facilitatorUrl}/supported`, other.rpcUrl];
+    const urls = [`${other.edgeUrl}/healthz`, `${other.upstreamUrl}/health`, `${other.facilitatorUrl}/supported`, other.rpcUrl, other.baseRpcUrl];
     expect((await fetch(urls[0] ?? '')).status).toBe(200);
     await other.stop();
     expect(await other.edgeExited).not.toBeUndefined();

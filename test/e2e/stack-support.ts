@@ -70,12 +70,12 @@ export interface TokenTransfer {
   readonly value: bigint;
 }
 
-/** The token Transfers of a mined transaction (throws when the hash is not a mined tx). */
-export async function tokenTransfers(rpcUrl: string, hash: string): Promise<{ status: string; transfers: TokenTransfer[] }> {
-  const client = createPublicClient({ chain: localChain(rpcUrl), transport: http(rpcUrl), pollingInterval: LOCAL_POLLING_MS });
+/** The token Transfers of a mined transaction (throws when the hash is not a mined tx); default the first chain's token. */
+export async function tokenTransfers(rpcUrl: string, hash: string, token: string = TOKEN_ADDRESS): Promise<{ status: string; transfers: TokenTransfer[] }> {
+  const client = createPublicClient({ transport: http(rpcUrl), pollingInterval: LOCAL_POLLING_MS });
   const receipt = await client.getTransactionReceipt({ hash: hash as Hex });
   const logs = parseEventLogs({ abi: tokenAbi, logs: receipt.logs, eventName: 'Transfer' }).filter(
-    (log) => log.address.toLowerCase() === TOKEN_ADDRESS.toLowerCase(),
+    (log) => log.address.toLowerCase() === token.toLowerCase(),
   );
   return { status: receipt.status, transfers: logs.map((log) => ({ from: log.args.from, to: log.args.to, value: log.args.value })) };
 }
