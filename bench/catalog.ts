@@ -1,13 +1,20 @@
 import { signSnapshotBody, SIGNATURE_HEADER } from '../core/signature.js';
 import type { CatalogSnapshot, SnapshotOffer } from '../core/index.js';
-import { makeSnapshot, sampleOffers, snapshotBody, TEST_KEYS } from '../test/support/snapshots.js';
+import { makeSnapshot, sampleOffers, snapshotBody, TEST_KEYS, TEST_PAY_TO } from '../test/support/snapshots.js';
 import { BENCH_PUBLIC_BASE_URL } from './workers.js';
 
+/** Ways to pay each bench offer: 1 (Base Sepolia USDC, as ever) or 3 (then Base and Ethereum USDC at the same price, issue 11). */
+export type BenchPaymentOptions = 1 | 3;
+
 /** Bench catalogs: real snapshot entries built by core's planner, signed and pushed like the agent does. */
-export function benchOffers(count: number): SnapshotOffer[] {
+export function benchOffers(count: number, paymentOptions: BenchPaymentOptions = 1): SnapshotOffer[] {
+  const alternatives = paymentOptions === 3 ? [{ network: 'base' }, { network: 'ethereum' }] : undefined;
   return sampleOffers(count, {
     namespace: 'bench',
-    spec: { registration: { enabled: true, description: 'bench offer', skills: ['chat'], domains: ['ai'] } },
+    spec: {
+      registration: { enabled: true, description: 'bench offer', skills: ['chat'], domains: ['ai'] },
+      ...(alternatives ? { payment: { network: 'base-sepolia', payTo: TEST_PAY_TO, price: { perRequest: '0.001' }, alternatives } } : {}),
+    },
   });
 }
 

@@ -33,7 +33,7 @@ async function guarded(name: string, results: BenchResults, fn: () => Promise<vo
   console.error(JSON.stringify({ level: 'info', msg: 'bench case done', case: name, seconds: Math.round((performance.now() - started) / 100) / 10 }));
 }
 
-async function gateCases(bundles: { edge: string; official: string }, catalog: ReturnType<typeof benchSnapshot>, results: BenchResults, cleanups: Cleanup[]) {
+async function gateCases(bundles: { edge: string; official: string }, catalogs: { one: ReturnType<typeof benchSnapshot>; three: ReturnType<typeof benchSnapshot> }, results: BenchResults, cleanups: Cleanup[]) {
   const origin: TimedServer = await startOrigin();
   const facilitator: TimedServer = await startFacilitatorStub(FACILITATOR_DELAY_MS);
   cleanups.push(origin.close, facilitator.close);
@@ -41,11 +41,14 @@ async function gateCases(bundles: { edge: string; official: string }, catalog: R
   const start = async (w: () => Promise<RunningWorker>) => { const r = await withWorkerdPid(w); cleanups.push(r.dispose); return r; };
   const ourFacilitator = await start(() => startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'facilitator' }));
   const ourLocal = await start(() => startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'local' }));
+  const ourThreeOptions = await start(() => startOurEdge(bundles.edge, { ...vars, VERIFY_MODE: 'facilitator' }));
   const official = await start(() => startOfficialWorker(bundles.official, { FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, PAY_TO: TEST_PAY_TO, PRICE: '$0.001' }));
-  await pushCatalog(ourFacilitator.url, catalog);
-  await pushCatalog(ourLocal.url, catalog);
+  await pushCatalog(ourFacilitator.url, catalogs.one);
+  await pushCatalog(ourLocal.url, catalogs.one);
+  await pushCatalog(ourThreeOptions.url, catalogs.three);
   await guarded('402 challenge', results, () => challengeCase(ourFacilitator, results));
-  await guarded('paid requests', results, () => paidCase({ official, ourFacilitator, ourLocal, origin, facilitator }, results));
+  await guarded('402 challenge (3 options)', results, () => challengeCase(ourThreeOptions, results, ' (3 options)'));
+  await guarded('paid requests', results, () => paidCase({ official, ourFacilitator, ourLocal, ourThreeOptions, origin, facilitator }, results));
 }
 
 /** `tsx bench/run.ts [discovery|render|accept|gate]...`: only the named cases (all by default). */
@@ -72,7 +75,10 @@ async function main(): Promise<void> {
       cleanups.push(acceptEdge.dispose);
       await guarded('accept', results, () => acceptCase(acceptEdge, tenThousand, results));
     }
-    if (wanted('gate')) await guarded('gate', results, () => gateCases(bundles, catalog, results, cleanups));
+    if (wanted('gate')) {
+      const three = benchSnapshot(benchOffers(1_000, 3), 1);
+      await guarded('gate', results, () => gateCases(bundles, { one: catalog, three }, results, cleanups));
+    }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }

@@ -22,6 +22,8 @@ type MeasuredWorker = RunningWorker & { readonly pid?: number };
 export interface GateTargets {
   readonly official: MeasuredWorker;
   readonly ourFacilitator: MeasuredWorker;
+  /** Our gate over the same catalog with three ways to pay per offer (`benchOffers(n, 3)`). */
+  readonly ourThreeOptions: MeasuredWorker;
   readonly ourLocal: MeasuredWorker;
   readonly origin: TimedServer;
   readonly facilitator: TimedServer;
@@ -38,10 +40,11 @@ async function challengeOf(worker: RunningWorker): Promise<unknown> {
   return decodeChallenge(c.headers['payment-required']);
 }
 
-export async function challengeCase(ours: RunningWorker, results: BenchResults): Promise<void> {
+/** `label` names the catalog variant, e.g. " (3 options)"; its figures sit beside the one-option ones. */
+export async function challengeCase(ours: RunningWorker, results: BenchResults, label = ''): Promise<void> {
   const challenge = await capture(ours.url, PAID_PATH);
   if (challenge.status !== 402) {
-    results.unavailable.push({ case: '402 challenge', reason: `unpaid request answered ${challenge.status}: ${challenge.body.slice(0, 120)}` });
+    results.unavailable.push({ case: `402 challenge${label}`, reason: `unpaid request answered ${challenge.status}: ${challenge.body.slice(0, 120)}` });
     return;
   }
   const constant = await startConstantWorker([challenge]);
@@ -49,9 +52,9 @@ export async function challengeCase(ours: RunningWorker, results: BenchResults):
     const load = { ...THROUGHPUT, expectStatus: 402 };
     const a = await runLoad({ url: `${ours.url}${PAID_PATH}`, ...load });
     const b = await runLoad({ url: `${constant.url}${PAID_PATH}`, ...load });
-    results.runs['402 challenge (ours)'] = a;
-    results.runs['402 challenge (constant 402)'] = b;
-    results.figures.push(atLeast('402 challenge throughput ours/constant', a.requestsPerSec / b.requestsPerSec, '×', 0.9));
+    results.runs[`402 challenge (ours${label})`] = a;
+    results.runs[`402 challenge (constant 402${label})`] = b;
+    results.figures.push(atLeast(`402 challenge throughput ours/constant${label}`, a.requestsPerSec / b.requestsPerSec, '×', 0.9));
   } finally {
     await constant.dispose();
   }
@@ -69,8 +72,14 @@ interface PaidRun {
 /** Background work (ledger writes, metrics flushes) ends within about a second of the last answer. */
 const SETTLE_MS = 1500;
 
-async function paidRuns(name: string, worker: MeasuredWorker, t: GateTargets, results: BenchResults): Promise<PaidRun> {
-  const paymentRequired = await challengeOf(worker);
+/** The challenge narrowed to its last option: the buyer pays the option the gate's match reaches last. */
+function lastOptionOnly(challenge: unknown): unknown {
+  const { accepts } = challenge as { accepts: unknown[] };
+  return { ...(challenge as object), accepts: accepts.slice(-1) };
+}
+
+async function paidRuns(name: string, worker: MeasuredWorker, t: GateTargets, results: BenchResults, pay: (challenge: unknown) => unknown = (c) => c): Promise<PaidRun> {
+  const paymentRequired = pay(await challengeOf(worker));
   const url = `${worker.url}${PAID_PATH}`;
   t.facilitator.reset();
   t.origin.reset();
@@ -94,6 +103,7 @@ export async function paidCase(t: GateTargets, results: BenchResults): Promise<v
   const official = await paidRuns('official @x402/hono', t.official, t, results);
   const ourF = await paidRuns('ours facilitator', t.ourFacilitator, t, results);
   const ourL = await paidRuns('ours local', t.ourLocal, t, results);
+  const ourThree = await paidRuns('ours facilitator, 3 options', t.ourThreeOptions, t, results, lastOptionOnly);
   const ratio = (a: number, b: number) => a / Math.max(b, 0.001);
   results.figures.push(
     atLeast('paid throughput ours(facilitator)/official', ratio(ourF.throughput.requestsPerSec, official.throughput.requestsPerSec), '×', 1.0, '10 connections'),
@@ -111,5 +121,10 @@ export async function paidCase(t: GateTargets, results: BenchResults): Promise<v
     info('gate work per paid request p50, ours(local)', ourL.gateWorkMs, 'ms', 'p50 − settle − origin'),
     atMost('paid p50 ours(local)/official, 1 connection', ratio(ourL.latency.latencyP50, official.latency.latencyP50), '×', 0.75),
     info('paid throughput ours(local)/official', ratio(ourL.throughput.requestsPerSec, official.throughput.requestsPerSec), '×', '10 connections'),
+    // Issue 11: three ways to pay per offer, the buyer paying the third; the same bounds as one option.
+    atLeast('paid throughput ours(facilitator, 3 options)/official', ratio(ourThree.throughput.requestsPerSec, official.throughput.requestsPerSec), '×', 1.0, '10 connections, paying the third option'),
+    atMost('paid p50 ours(facilitator, 3 options)/official, 1 connection', ratio(ourThree.latency.latencyP50, official.latency.latencyP50), '×', 1.0),
+    atMost('gate work per paid request ours(facilitator, 3 options)/official', ratio(ourThree.gateWorkMs, official.gateWorkMs), '×', 1.5, 'p50 at 1 connection − verify − settle − origin'),
+    info('gate work per paid request p50, ours(facilitator, 3 options) vs 1 option', ourThree.gateWorkMs - ourF.gateWorkMs, 'ms'),
   );
 }
