@@ -74,6 +74,14 @@ describe('spec.payment.alternatives', () => {
     expect(problemsOf(offer({ alternatives }))).toContain(message);
   });
 
+  it('leaves an offer with an invalid alternative unpublished, its status naming the field (never published without it)', () => {
+    const parsed = parseServiceOffer(offer({ alternatives: [{ network: 'base' }, { network: 'solana' }] }));
+    const plan = planCatalog({ offers: [{ key: 'llm/qwen', parsed }], observe: () => ({ upstreamHealthy: true, routePublished: true }), routeManagement: false, source: 'dir', nowMs: 0 });
+    expect(plan.offers).toEqual([]);
+    expect(plan.decisions[0]?.verdict).toMatchObject({ published: false, reason: 'InvalidSpec' });
+    expect(plan.decisions[0]?.invalid).toContain('spec.payment.alternatives[1].network: network "solana" is not known');
+  });
+
   it('refuses more than seven alternatives', () => {
     const alternatives = Array.from({ length: 8 }, (_, i) => ({ network: `eip155:${100 + i}`, asset: TOKEN_18 }));
     expect(problemsOf(offer({ alternatives }))).toContain('spec.payment.alternatives: must list at most 7 alternatives');
