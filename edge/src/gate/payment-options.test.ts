@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PaymentRequirement } from '../../../core/requirement.js';
 import { BUYER, paymentHeaders, signPayment } from '../../../test/support/payments.js';
 import { decodeChallengeHeader, decodeReceipt, eventually, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
+import { closeServer } from '../../../test/support/http-server.js';
 import { sampleOffer } from '../../../test/support/snapshots.js';
 
 /** An offer that accepts the same price three ways (issue 11): Base Sepolia USDC, Base USDC, an 18-decimal token on a chain without a v1 name. */
@@ -14,11 +17,35 @@ const multi = sampleOffer({
 const [primary, base, token18] = [multi.requirement, ...(multi.alternatives ?? [])] as [PaymentRequirement, PaymentRequirement, PaymentRequirement];
 const URL_ = 'https://edge.test/services/multi';
 
+/** A chain's JSON-RPC as the ledger reads it: records each eth_call and answers `authorizationState` = true. */
+interface FakeRpc { readonly url: string; readonly calls: Array<{ to: string; data: string }>; close(): Promise<void> }
+async function startFakeRpc(): Promise<FakeRpc> {
+  const calls: FakeRpc['calls'] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8'); });
+    req.on('end', () => {
+      const call = JSON.parse(body) as { id: number; method: string; params: [{ to: string; data: string }] };
+      if (call.method === 'eth_call') calls.push({ to: call.params[0].to, data: call.params[0].data });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result: `0x${'0'.repeat(63)}1` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => closeServer(server) };
+}
+
 let f: GateFixture;
+let baseSepoliaRpc: FakeRpc;
+let baseRpc: FakeRpc;
 beforeAll(async () => {
-  f = await startGateFixture({ METRICS_TOKEN: 'metrics-token' }, [multi]);
+  [baseSepoliaRpc, baseRpc] = await Promise.all([startFakeRpc(), startFakeRpc()]);
+  f = await startGateFixture({ METRICS_TOKEN: 'metrics-token', CHAIN_RPC_URLS: `eip155:84532=${baseSepoliaRpc.url},eip155:8453=${baseRpc.url}` }, [multi]);
 });
-afterAll(async () => { await f?.dispose(); });
+afterAll(async () => {
+  await f?.dispose();
+  await baseSepoliaRpc?.close();
+  await baseRpc?.close();
+});
 beforeEach(() => f.reset());
 
 describe('an offer with several ways to pay', () => {
@@ -82,6 +109,25 @@ describe('an offer with several ways to pay', () => {
     expect(res.status).toBe(402);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_exact_evm_network_mismatch');
     f.expectUntouched();
+  });
+
+  it('resolves a settlement of unknown outcome on the chain paid: CHAIN_RPC_URLS\' Base entry, never a second /settle', async () => {
+    const payment = await signPayment({ requirement: base, version: 2, resourceUrl: URL_ });
+    f.facilitator.answers.settle = { kind: 'destroy' };
+    const res = await f.edge.fetch('/services/multi', { headers: paymentHeaders(payment) });
+    expect(res.status).toBe(503);
+    await res.body?.cancel();
+    f.facilitator.answers.settle = { kind: 'ok' };
+    // The ledger's first check runs about a second later and reads authorizationState on Base's token.
+    await eventually(() => baseRpc.calls.length > 0, 8000);
+    expect(baseRpc.calls[0]?.to.toLowerCase()).toBe(base.asset.address.toLowerCase());
+    expect(baseSepoliaRpc.calls).toEqual([]);
+    // Executed on chain: the ledger records it settled, so the same payment is now a replay.
+    await eventually(async () => {
+      const again = await f.edge.fetch('/services/multi', { headers: paymentHeaders(payment) });
+      return again.status === 402 && ((await again.json()) as { error: string }).error === 'invalid_exact_evm_nonce_already_used';
+    }, 8000);
+    expect(f.facilitator.settleCalls()).toHaveLength(1);
   });
 
   it('counts a payment under the chain and asset of the option paid', async () => {
