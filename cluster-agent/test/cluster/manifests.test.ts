@@ -162,6 +162,8 @@ describe.skipIf(!plane)(`shipped manifests on a real API server${skip ? ` (${ski
       ['a path with "//"', { path: '/services//a' }, 'spec.path'],
       ['a path with a trailing "/"', { path: '/services/a/' }, 'spec.path'],
       ['a drainAt that is not RFC 3339', { drainAt: '2026-06-01 13:00' }, 'spec.drainAt'],
+      ['an alternative whose network is neither a name nor CAIP-2', payment({ alternatives: [{ network: 'Base Mainnet' }] }), 'spec.payment.alternatives[0].network'],
+      ['an alternative whose asset is not an address', payment({ alternatives: [{ network: 'base', asset: { address: '0x12' } }] }), 'spec.payment.alternatives[0].asset.address'],
     ];
 
     it.each(cases.map(([label, spec, field], i) => ({ label, spec, field, name: `bad-${i}` })))('$label', async ({ spec, field, name }) => {
