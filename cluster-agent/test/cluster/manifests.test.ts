@@ -102,6 +102,12 @@ describe.skipIf(!plane)(`shipped manifests on a real API server${skip ? ` (${ski
       expect(refused.stderr).toContain('spec.api.method');
     });
 
+    it('keeps spec.payment.alternatives as written (the CRD lists the field, so nothing is pruned)', async () => {
+      const alternatives = [{ network: 'base' }, { network: 'eip155:10', asset: { address: '0x1111111111111111111111111111111111111111', decimals: 18, eip712Name: 'Token', eip712Version: '1' }, payTo: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC' }];
+      const made = (await api.createNamespacedCustomObject({ ...SO, namespace, body: offer('options', { payment: { ...PAYMENT, alternatives } }) })) as { spec: { payment: { alternatives: unknown } } };
+      expect(made.spec.payment.alternatives).toEqual(alternatives);
+    });
+
     it('status is a subresource: status writes keep spec and generation, main writes keep status', async () => {
       await api.createNamespacedCustomObject({ ...SO, namespace, body: offer('status') });
       const withStatus = (await api.patchNamespacedCustomObjectStatus({ ...SO, namespace, name: 'status', body: { status: { observedGeneration: 1 }, spec: { drainAt: '2026-01-01T00:00:00Z' } } }, merge)) as { spec: Record<string, unknown>; status: unknown; metadata: { generation: number } };
