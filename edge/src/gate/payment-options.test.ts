@@ -62,6 +62,15 @@ describe('an offer with several ways to pay', () => {
     expect(v1.accepts.map((a) => [a['network'], a['maxAmountRequired']])).toEqual([['base-sepolia', '1000'], ['base', '1000']]);
   });
 
+  it('a browser gets the same 402 as a page with one pay button per option', async () => {
+    const res = await f.edge.fetch('/services/multi', { headers: { Accept: 'text/html' } });
+    expect(res.status).toBe(402);
+    expect(decodeChallengeHeader(res).accepts).toHaveLength(3);
+    const page = await res.text();
+    for (const index of [0, 1, 2]) expect(page).toContain(`data-pay="${index}"`);
+    expect(page).toContain('Pay 0.001 TOK on Chain 10');
+  });
+
   it.each([
     ['v2 on Base (the second option)', () => base, 2 as const, 'PAYMENT-RESPONSE' as const, 'eip155:8453'],
     ['v1 on Base, chosen by its v1 name', () => base, 1 as const, 'X-PAYMENT-RESPONSE' as const, 'base'],
