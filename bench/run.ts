@@ -33,7 +33,7 @@ async function guarded(name: string, results: BenchResults, fn: () => Promise<vo
   console.error(JSON.stringify({ level: 'info', msg: 'bench case done', case: name, seconds: Math.round((performance.now() - started) / 100) / 10 }));
 }
 
-async function gateCases(bundles: { edge: string; official: string }, catalogs: { one: ReturnType<typeof benchSnapshot>; three: ReturnType<typeof benchSnapshot> }, results: BenchResults, cleanups: Cleanup[]) {
+async function gateCases(bundles: { edge: string; official: string }, catalogs: { one: ReturnType<typeof benchSnapshot>; three: ReturnType<typeof benchSnapshot> }, results: BenchResults, cleanups: Cleanup[], paid = true) {
   const origin: TimedServer = await startOrigin();
   const facilitator: TimedServer = await startFacilitatorStub(FACILITATOR_DELAY_MS);
   cleanups.push(origin.close, facilitator.close);
@@ -48,10 +48,10 @@ async function gateCases(bundles: { edge: string; official: string }, catalogs: 
   await pushCatalog(ourThreeOptions.url, catalogs.three);
   await guarded('402 challenge', results, () => challengeCase(ourFacilitator, results));
   await guarded('402 challenge (3 options)', results, () => challengeCase(ourThreeOptions, results, ' (3 options)'));
-  await guarded('paid requests', results, () => paidCase({ official, ourFacilitator, ourLocal, ourThreeOptions, origin, facilitator }, results));
+  if (paid) await guarded('paid requests', results, () => paidCase({ official, ourFacilitator, ourLocal, ourThreeOptions, origin, facilitator }, results));
 }
 
-/** `tsx bench/run.ts [discovery|render|accept|gate]...`: only the named cases (all by default). */
+/** `tsx bench/run.ts [discovery|render|accept|gate|challenge]...`: only the named cases (all by default; `challenge` is gate's 402 cases alone). */
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
@@ -75,9 +75,9 @@ async function main(): Promise<void> {
       cleanups.push(acceptEdge.dispose);
       await guarded('accept', results, () => acceptCase(acceptEdge, tenThousand, results));
     }
-    if (wanted('gate')) {
+    if (wanted('gate') || only.has('challenge')) {
       const three = benchSnapshot(benchOffers(1_000, 3), 1);
-      await guarded('gate', results, () => gateCases(bundles, { one: catalog, three }, results, cleanups));
+      await guarded('gate', results, () => gateCases(bundles, { one: catalog, three }, results, cleanups, wanted('gate')));
     }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

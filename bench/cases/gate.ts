@@ -12,6 +12,7 @@ import { cpuMs } from '../workerd-cpu.js';
  */
 export const PAID_PATH = '/services/svc-00500/v1/chat';
 const THROUGHPUT = { connections: 10, durationSec: 4, warmupSec: 0.5 };
+const CHALLENGE_ROUNDS = 5;
 /** Paid runs are closed loops timed to the microsecond, long enough that a p99 is the 99th percentile. */
 const PAID_LATENCY = { connections: 1, durationSec: 30, closedLoop: { requests: 600, warmupRequests: 30 } };
 const PAID_THROUGHPUT = { connections: 10, durationSec: 30, closedLoop: { requests: 3000, warmupRequests: 100 } };
@@ -50,11 +51,16 @@ export async function challengeCase(ours: RunningWorker, results: BenchResults, 
   const constant = await startConstantWorker([challenge]);
   try {
     const load = { ...THROUGHPUT, expectStatus: 402 };
-    const a = await runLoad({ url: `${ours.url}${PAID_PATH}`, ...load });
-    const b = await runLoad({ url: `${constant.url}${PAID_PATH}`, ...load });
-    results.runs[`402 challenge (ours${label})`] = a;
-    results.runs[`402 challenge (constant 402${label})`] = b;
-    results.figures.push(atLeast(`402 challenge throughput ours/constant${label}`, a.requestsPerSec / b.requestsPerSec, '×', 0.9));
+    // Alternated rounds, the median ratio: one 4 s run each swung ±20 % with what else the 2 cores did.
+    const ratios: number[] = [];
+    for (let round = 0; round < CHALLENGE_ROUNDS; round++) {
+      const a = await runLoad({ url: `${ours.url}${PAID_PATH}`, ...load });
+      const b = await runLoad({ url: `${constant.url}${PAID_PATH}`, ...load });
+      ratios.push(a.requestsPerSec / b.requestsPerSec);
+      results.runs[`402 challenge (ours${label})`] = a;
+      results.runs[`402 challenge (constant 402${label})`] = b;
+    }
+    results.figures.push(atLeast(`402 challenge throughput ours/constant${label}`, median(ratios), '×', 0.9, `median of ${CHALLENGE_ROUNDS} alternated rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}`));
   } finally {
     await constant.dispose();
   }
