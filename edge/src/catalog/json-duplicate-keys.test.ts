@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { findDuplicateKey, formatKeyPath, scanKeys } from './json-duplicate-keys.js';
+import { formatKeyPath, scanKeys } from './json-duplicate-keys.js';
 
 const duplicateAt = (text: string): string | undefined => {
   JSON.parse(text); // the scan's precondition
-  const found = findDuplicateKey(text);
+  const found = scanKeys(text).duplicate;
   return found && formatKeyPath(found.path);
 };
 
-describe('findDuplicateKey', () => {
+describe('scanKeys duplicate keys', () => {
   it('finds nothing in JSON without repeated keys', () => {
     for (const text of ['{}', '[]', '"a"', '1', 'null', '{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}', '[{"k":1},{"k":1}]', '{"a":"{\\"a\\":1}","b":"\\\\","c":"\\""}']) {
       expect(duplicateAt(text), text).toBeUndefined();

@@ -67,12 +67,7 @@ export interface KeyScan {
   readonly elementSpans: readonly number[] | undefined;
 }
 
-/** The first repeated key in `text` (valid JSON), or undefined. Keys compare after unescaping. */
-export function findDuplicateKey(text: string): DuplicateKey | undefined {
-  return scanKeys(text).duplicate;
-}
-
-/** One pass over `text` (valid JSON): its first repeated key, and the element spans of one top-level array. */
+/** One pass over `text` (valid JSON): its first repeated key (compared after unescaping), and the element spans of one top-level array. */
 export function scanKeys(text: string, elementsOf?: string): KeyScan {
   const stack: Frame[] = [];
   let top: Frame | undefined;
