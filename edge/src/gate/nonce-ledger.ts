@@ -3,6 +3,7 @@ import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
 import type { Env } from '../env.js';
 import { authorizationUsed, caip2Of, chainRpcUrls } from './authorization-state.js';
 import { holdsIdentifier, PaymentIdentifierTable, type RetryRecord } from './payment-identifiers.js';
+import type { SettledAuthorization } from './settled-queue.js';
 import { gateSettings } from './settings.js';
 
 /**
@@ -12,7 +13,8 @@ import { gateSettings } from './settings.js';
  *
  *   claimed  ─release→ released ─claim→ claimed   (only the claiming request releases, after its own
  *                                                 failed /verify, before any forward)
- *   claimed  ─settled→ settled   (tx hash kept; written after the answer, in the background)
+ *   claimed  ─settled→ settled   (tx hash kept; written after the answer, with the payer's next
+ *                                 claim or within a second: settled-queue.ts)
  *   claimed  ─consume→ consumed  (the origin was reached and nothing was settled; background too)
  *   claimed  ─pending→ pending   ─alarm reads authorizationState on chain→ settled | consumed
  *   (never by POSTing /settle again: that would BE a settlement, charging for a withheld body)
@@ -88,7 +90,8 @@ export class NonceLedger extends DurableObject<Env> {
    * this request can release it, so the row refuses every other use until it expires. With an
    * identifier, the identifier is checked and bound in the same step.
    */
-  async claim(key: string, validBeforeMs: number, identified?: IdentifiedPayment): Promise<ClaimResult> {
+  async claim(key: string, validBeforeMs: number, identified?: IdentifiedPayment, settledEarlier?: readonly SettledAuthorization[]): Promise<ClaimResult> {
+    if (settledEarlier) this.settledMany(settledEarlier);
     const expiresAt = validBeforeMs + EXPIRY_MARGIN_MS;
     const held = identified && this.identifiers.held(identified.id);
     // The same payment again (same fingerprint) is a retry; anything else under a held identifier is refused.
@@ -126,6 +129,11 @@ export class NonceLedger extends DurableObject<Env> {
     const moved = this.move(key, ['claimed', 'consumed', 'pending'], 'settled', { tx: transaction });
     if (moved && kept) this.identifiers.keep(kept.id, key, kept.record);
     return moved;
+  }
+
+  /** Settled rows of earlier requests, queued by an isolate (settled-queue.ts). */
+  settledMany(rows: readonly SettledAuthorization[]): void {
+    for (const row of rows) this.settled(row.key, row.transaction);
   }
 
   /** `/settle` outcome unknown: keep the request (the facilitator body, as JSON) and re-ask the facilitator in the background. */

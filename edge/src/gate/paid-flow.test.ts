@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PaymentPayloadV2 } from '../../../core/x402/payment-header.js';
+import { authorizationKey } from '../../../core/x402/settlement.js';
+import { durableObjectNamespace } from '../../../test/support/edge.js';
 import { BUYER, paymentHeaders, rewrapAsV1 } from '../../../test/support/payments.js';
 import { decodeChallengeHeader, decodeReceipt, eventually, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
 
@@ -66,6 +68,23 @@ describe('step 4: replay guard', () => {
     expect((await f.edge.fetch('/services/echo', { headers })).status).toBe(200);
     await replayIsRefused(paymentHeaders(rewrapAsV1(payment as PaymentPayloadV2, 'base-sepolia')));
     expect(f.origin.hits).toHaveLength(1);
+  });
+
+  it('records a settlement in the ledger: on the payer\'s next claim at once, else within a second, a replay refused all along', async () => {
+    const ledger = (await durableObjectNamespace(f.edge, 'NONCES')).getByName(BUYER.address.toLowerCase());
+    const first = await f.pay();
+    const second = await f.pay();
+    expect((await f.edge.fetch('/services/echo', { headers: first.headers })).status).toBe(200);
+    // Not yet written (the next claim carries it), and already refusing every other use.
+    expect(await ledger.state(authorizationKey(f.requirement, first.payment))).toBe('claimed');
+    // The payer's next claim (here a replay, refused) writes it on the way.
+    await replayIsRefused(first.headers);
+    expect(await ledger.state(authorizationKey(f.requirement, first.payment))).toBe('settled');
+    expect((await f.edge.fetch('/services/echo', { headers: second.headers })).status).toBe(200);
+    // The last one has no next claim: the background flush writes it.
+    await eventually(async () => (await ledger.state(authorizationKey(f.requirement, second.payment))) === 'settled', 3000);
+    await replayIsRefused(second.headers);
+    expect(f.facilitator.settleCalls()).toHaveLength(2);
   });
 
   it('lets exactly one of 50 concurrent requests with the same payment through', async () => {

@@ -7,12 +7,13 @@ import { GATE_REASONS, X402_REASONS } from '../../../core/x402/reasons.js';
 import { authorizationKey, facilitatorRequest, type FacilitatorRequest } from '../../../core/x402/settlement.js';
 import type { Env } from '../env.js';
 import type { FacilitatorClient, VerifyOutcome } from './facilitator-client.js';
-import { ledgerFor } from './ledger-client.js';
+import { ledgerFor, ledgerShard } from './ledger-client.js';
 import type { ClaimResult, IdentifiedPayment, NonceLedger } from './nonce-ledger.js';
 import { forwardToOrigin } from './origin.js';
 import type { PaidRoute, PaymentOutcome } from './outcomes.js';
 import { answerToKeep } from './payment-identifiers.js';
 import { readOriginBody, settlePayment, settlesOn } from './settle.js';
+import { queueSettled, requeueSettled, takeSettled } from './settled-queue.js';
 import type { GateSettings } from './settings.js';
 
 /**
@@ -66,16 +67,17 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   // Step 4: the replay guard. The claim alone decides whether this payment goes on; a payment the
   // ledger refuses never reaches the facilitator.
   const key = authorizationKey(requirement, payment);
-  const ledger = ledgerFor(ctx.env, payment);
+  const shard = ledgerShard(payment.payload.authorization.from);
+  const ledger = ledgerFor(ctx.env, shard);
   const identified = identifier.id === undefined ? undefined : await identify(identifier.id, payment, request);
-  const claim = await ledger.claim(key, validBeforeMs(payment), identified);
+  const claim = await claimWithEarlierSettlements(ledger, shard, key, validBeforeMs(payment), identified);
   ctx.trace('claim');
   if (!claim.ok) return refusedClaim(claim);
 
   // Only this request can now bring the authorization to its final state, so it runs to the end
   // even if the buyer hangs up: a retry then finds the answer, not a claim left in flight.
   const facilitatorBody = facilitatorRequest(payment, requirement, paid.resourceUrl);
-  const finished = verifyAndForward(request, paid, ctx, { payment, requirement, payer: local.payer, key, ledger, facilitatorBody, identifier: identifier.id });
+  const finished = verifyAndForward(request, paid, ctx, { payment, requirement, payer: local.payer, key, shard, ledger, facilitatorBody, identifier: identifier.id });
   ctx.waitUntil(finished.catch(() => undefined));
   return finished;
 }
@@ -95,6 +97,17 @@ async function verifyAndForward(request: Request, paid: PaidRoute, ctx: PaymentC
 
   // Steps 6–7: forward, then settle only on the origin's final status 200–399, its body read first.
   return forwardAndSettle(request, paid, ctx, c);
+}
+
+/** The claim, carrying this payer's settled rows that earlier requests queued: one round trip for both. */
+async function claimWithEarlierSettlements(ledger: Ledger, shard: string, key: string, validBefore: number, identified: IdentifiedPayment | undefined): Promise<ClaimResult> {
+  const earlier = takeSettled(shard);
+  try {
+    return await ledger.claim(key, validBefore, identified, earlier);
+  } catch (error) {
+    if (earlier) requeueSettled(shard, earlier);
+    throw error;
+  }
 }
 
 async function identify(id: string, payment: PaymentPayload, request: Request): Promise<IdentifiedPayment> {
@@ -121,6 +134,8 @@ interface Claimed {
   readonly requirement: PaymentRequirement;
   readonly payer: string;
   readonly key: string;
+  /** The payer's ledger shard (`ledgerShard`). */
+  readonly shard: string;
   readonly ledger: Ledger;
   readonly facilitatorBody: FacilitatorRequest;
   /** The payment's `payment-identifier`: its answer is kept for retries. */
@@ -162,7 +177,7 @@ async function forwardAndSettle(request: Request, paid: PaidRoute, ctx: PaymentC
   if (outcome.kind === 'success') {
     const receipt = settlement.receiptHeader ?? {};
     const { identifier } = c;
-    if (identifier === undefined) ctx.waitUntil(bestEffort('settled', () => c.ledger.settled(c.key, outcome.transaction)));
+    if (identifier === undefined) queueSettled(ctx.env, ctx, c.shard, { key: c.key, transaction: outcome.transaction });
     // Kept before the answer leaves, so a retry after a lost answer always finds it.
     else await bestEffort('settled', () => c.ledger.settled(c.key, outcome.transaction, { id: identifier, record: { receipt, answer: answerToKeep(response, body.body) } }));
     return { kind: 'settled', response, body: body.body, receipt };
