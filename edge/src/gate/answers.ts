@@ -30,6 +30,7 @@ const ROUTE_ANSWERS: { [K in RouteOutcome['kind']]: RouteRow<Of<RouteOutcome, K>
   preflight: (o, request) => preflightResponse(request, o.route),
 };
 
+const VARY_ACCEPT = { Vary: 'Accept' } as const;
 const facilitatorUnreachable = GATE_REASONS.facilitatorUnreachable;
 const settlementUnknown = GATE_REASONS.settlementUnknown;
 const unknownSettlement = (paid: PaidRoute) => jsonResponse(503, { error: 'settlement_unknown', reason: settlementUnknown, retriable: false }, paid.route);
@@ -40,7 +41,7 @@ const PAYMENT_ANSWERS: { [K in PaymentOutcome['kind']]: PaymentRow<Of<PaymentOut
     events: ['payment_required'],
     // SPEC §5 "People and retries": a browser gets the same 402 as a page, every other client today's JSON; caches keep them apart.
     answer: (_, paid, request) =>
-      (prefersHtml(request.headers.get('Accept')) ? paywallResponse : challengeResponse)(paid.route, paid.requirement, paid.resourceUrl, 'payment_required', { Vary: 'Accept' }),
+      (prefersHtml(request.headers.get('Accept')) ? paywallResponse : challengeResponse)(paid.route, paid.requirement, paid.resourceUrl, 'payment_required', VARY_ACCEPT),
   },
   invalid_payment_header: {
     events: ['payment_failed'],
