@@ -39,7 +39,6 @@ export function jsonResponse(status: number, body: unknown, route?: RouteContext
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-/** 402 with both challenges; `error` is "payment_required" or the reason a payment was refused. */
 /**
  * Encoded challenges per requirement (one object per snapshot view), a few resource URLs each:
  * unpaid probes repeat them. `headers` is the whole 402 header list as a record, handed to the
@@ -82,6 +81,7 @@ function encodedChallenge(route: RouteContext, requirement: PaymentRequirement, 
   return encoded;
 }
 
+/** 402 with both challenges; `error` is "payment_required" or the reason a payment was refused. */
 export function challengeResponse(route: RouteContext, requirement: PaymentRequirement, resourceUrl: string, error: string, extra?: Readonly<Record<string, string>>): Response {
   const { body, headers } = encodedChallenge(route, requirement, resourceUrl, error);
   return new Response(body, { status: 402, headers: extra ? { ...headers, ...extra } : headers });
