@@ -101,3 +101,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
+
+/** The edge's /metrics text once it counts a charge for `labels` (metrics are flushed in the background). */
+export async function metricsOnceCharged(edge: TestEdge, labels: string, token = 'metrics-token'): Promise<string> {
+  let text = '';
+  await eventually(async () => {
+    const res = await edge.fetch('/_obol/v1/metrics', { headers: { Authorization: `Bearer ${token}` } });
+    text = await res.text();
+    return res.status === 200 && text.includes(`obol_x402_verifier_charged_requests_total{${labels}}`);
+  });
+  return text;
+}

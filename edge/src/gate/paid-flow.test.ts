@@ -3,7 +3,7 @@ import type { PaymentPayloadV2 } from '../../../core/x402/payment-header.js';
 import { authorizationKey } from '../../../core/x402/settlement.js';
 import { durableObjectNamespace } from '../../../test/support/edge.js';
 import { BUYER, paymentHeaders, rewrapAsV1 } from '../../../test/support/payments.js';
-import { decodeChallengeHeader, decodeReceipt, eventually, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
+import { decodeChallengeHeader, decodeReceipt, eventually, metricsOnceCharged, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
 
 /** SPEC §5 steps 4–7 with a facilitator and origin that misbehave on cue. */
 let f: GateFixture;
@@ -255,12 +255,7 @@ describe('metrics', () => {
     expect((await f.edge.fetch('/services/echo', { headers })).status).toBe(200);
     await replayIsRefused(headers);
     const labels = 'offer_namespace="llm",offer_name="echo",chain="eip155:84532",asset_symbol="USDC"';
-    let text = '';
-    await eventually(async () => {
-      const res = await f.edge.fetch('/_obol/v1/metrics', { headers: { Authorization: 'Bearer metrics-token' } });
-      text = await res.text();
-      return res.status === 200 && text.includes(`obol_x402_verifier_charged_requests_total{${labels}}`);
-    });
+    const text = await metricsOnceCharged(f.edge, labels);
     expect(text).toMatch(new RegExp(`obol_x402_verifier_requests_total\\{${labels}\\} \\d+`));
     expect(text).toContain(`obol_x402_verifier_payment_required_total{${labels}}`);
     expect(text).toContain(`obol_x402_verifier_payment_verified_total{${labels}}`);

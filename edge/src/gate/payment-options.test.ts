@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PaymentRequirement } from '../../../core/requirement.js';
 import { BUYER, paymentHeaders, signPayment } from '../../../test/support/payments.js';
-import { decodeChallengeHeader, decodeReceipt, eventually, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
+import { decodeChallengeHeader, decodeReceipt, eventually, metricsOnceCharged, startGateFixture, type GateFixture } from '../../../test/support/gate.js';
 import { closeServer } from '../../../test/support/http-server.js';
 import { sampleOffer } from '../../../test/support/snapshots.js';
 
@@ -143,12 +143,7 @@ describe('an offer with several ways to pay', () => {
     const payment = await signPayment({ requirement: token18, version: 2, resourceUrl: URL_ });
     expect((await f.edge.fetch('/services/multi', { headers: paymentHeaders(payment) })).status).toBe(200);
     const labels = 'offer_namespace="llm",offer_name="multi",chain="eip155:10",asset_symbol="TOK"';
-    let text = '';
-    await eventually(async () => {
-      const res = await f.edge.fetch('/_obol/v1/metrics', { headers: { Authorization: 'Bearer metrics-token' } });
-      text = await res.text();
-      return res.status === 200 && text.includes(`obol_x402_verifier_charged_requests_total{${labels}}`);
-    });
+    const text = await metricsOnceCharged(f.edge, labels);
     expect(text).not.toContain('obol_x402_verifier_charged_requests_total{offer_namespace="llm",offer_name="multi",chain="eip155:84532"');
   });
 });

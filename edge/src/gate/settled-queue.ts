@@ -14,10 +14,6 @@ export interface SettledAuthorization {
   readonly transaction: string;
 }
 
-interface WaitUntil {
-  waitUntil(promise: Promise<unknown>): void;
-}
-
 export const SETTLED_FLUSH_MS = 1000;
 /** Past this many queued rows the flush starts at once: a flood of payers never holds many back. */
 export const MAX_QUEUED_SETTLED = 1024;
@@ -29,7 +25,7 @@ const queued = new Map<string, SettledAuthorization[]>();
 let queuedRows = 0;
 let loopArmed = false;
 
-export function queueSettled(env: Env, ctx: WaitUntil, shard: string, row: SettledAuthorization): void {
+export function queueSettled(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, shard: string, row: SettledAuthorization): void {
   const rows = queued.get(shard);
   if (rows) rows.push(row);
   else queued.set(shard, [row]);

@@ -48,9 +48,8 @@ const EVENT_METRIC: Record<GateEvent, MetricName> = {
   charged: 'obol_x402_verifier_charged_requests_total',
 };
 
-interface WaitUntil {
-  waitUntil(p: Promise<unknown>): void;
-}
+/** What is needed of the request's ExecutionContext. */
+type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
 // Module state lives as long as the isolate.
 let pending = new Map<string, SeriesDelta>();
