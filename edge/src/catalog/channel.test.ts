@@ -180,6 +180,8 @@ describe('rejected pushes change nothing', () => {
 
   it('400 for a body that is not UTF-8', async () => {
     await expectRejected(edge, () => pushSnapshot(edge, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 400, 'invalid_json');
+    // A key whose escape does not parse is not JSON either: 400 like any other, never a 500.
+    for (const body of ['{"\\x":1}', '{"a":1,"b\\q":2}', '{"k\u0001\\n":1}']) await expectRejected(edge, () => pushSnapshot(edge, body), 400, 'invalid_json');
   });
 
   it('400 naming the field for a schema-invalid snapshot', async () => {

@@ -2,8 +2,8 @@
  * Find a key that occurs twice in one JSON object. JSON.parse keeps the last occurrence silently,
  * while other parsers keep the first or refuse: the same signed bytes would mean two things.
  *
- * Runs after JSON.parse accepted `text`, so it only follows structure and never validates.
- * String contents are skipped with indexOf; only keys are sliced out.
+ * It follows structure and never validates: on text that is not JSON its answer means nothing, so
+ * callers JSON.parse the same text too. String contents are skipped with indexOf; only keys are sliced out.
  */
 
 /** Where the duplicate is: the path of the repeated key, e.g. `["offers", 3, "path"]`. */
@@ -65,9 +65,20 @@ export interface KeyScan {
    * text offsets (undefined when there is no such array), so each element's exact bytes are known.
    */
   readonly elementSpans: readonly number[] | undefined;
+  /** A key's escapes did not parse: the text is not JSON (JSON.parse says where). */
+  readonly notJson?: true;
 }
 
-/** One pass over `text` (valid JSON): its first repeated key (compared after unescaping), and the element spans of one top-level array. */
+/** A key's text between its quotes, unescaped; undefined when its escapes are not JSON's. */
+function unescapeKey(token: string): string | undefined {
+  try {
+    return JSON.parse(token) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One pass over `text` (JSON): its first repeated key (compared after unescaping), and the element spans of one top-level array. */
 export function scanKeys(text: string, elementsOf?: string): KeyScan {
   const stack: Frame[] = [];
   let top: Frame | undefined;
@@ -80,7 +91,8 @@ export function scanKeys(text: string, elementsOf?: string): KeyScan {
       const end = stringEnd(text, i);
       if (expectKey && top?.keys) {
         const raw = text.slice(i + 1, end);
-        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        const key = raw.includes('\\') ? unescapeKey(text.slice(i, end + 1)) : raw;
+        if (key === undefined) return { duplicate: undefined, elementSpans: undefined, notJson: true };
         if (!addKey(top, top.keys, key)) return { duplicate: { path: [...stack.slice(0, -1).map((f) => f.at), key] }, elementSpans: undefined };
         top.at = key;
         expectKey = false;

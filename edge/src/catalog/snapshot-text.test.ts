@@ -38,6 +38,14 @@ describe('readSnapshotText on a re-push', () => {
     expect(readAfter(first, '{"offers":[{"a":1,"a":2}]')).toMatchObject({ ok: false, reason: 'invalid_json' });
   });
 
+  it('refuses keys whose escapes do not parse as invalid JSON, with JSON\'s own message', () => {
+    for (const text of ['{"\\x":1}', '{"a":1,"b\\q":2}', '{"k\u0001\\n":1}', textOf(offers).replace('"description":', '"descr\\iption":')]) {
+      const read = readSnapshotText(text);
+      expect(read, text.slice(0, 40)).toMatchObject({ ok: false, reason: 'invalid_json' });
+      if (!read.ok && read.reason === 'invalid_json') expect(read.message).toMatch(/JSON/);
+    }
+  });
+
   it('names a primitive offer by its place, beside offers validated before', () => {
     const text = textOf(offers).replace(',{"key":"llm/svc-00003"', ',7,{"key":"llm/svc-00003"');
     const read = readAfter(first, text);

@@ -92,11 +92,13 @@ function remember(text: string, spans: readonly number[], offers: readonly Snaps
 }
 
 export function readSnapshotText(text: string): SnapshotTextResult {
-  const { duplicate, elementSpans: spans } = scanKeys(text, 'offers');
+  const { duplicate, elementSpans: spans, notJson } = scanKeys(text, 'offers');
   // The scan assumes JSON; on text that is not, JSON's own error comes first.
-  if (duplicate) {
+  if (notJson || duplicate) {
     const parsed = parseJson(text);
     if (!parsed.ok) return { ok: false, reason: 'invalid_json', message: parsed.message };
+  }
+  if (duplicate) {
     // JSON.parse keeps the last of two equal keys; another verifier may keep the first.
     return { ok: false, reason: 'duplicate_json_key', message: `the key "${formatKeyPath(duplicate.path)}" occurs twice in one object; each key may appear once` };
   }
