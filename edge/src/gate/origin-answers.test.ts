@@ -123,6 +123,18 @@ describe('interim 1xx answers are never a success', () => {
   });
 });
 
+describe('an answer that was paid for is always delivered', () => {
+  it('delivers a 200 whose reason phrase holds a control character (fetch takes it, a Response would not)', async () => {
+    origin.script = (req) => { req.socket.end(Buffer.from('HTTP/1.1 200 O\x01K\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}', 'latin1')); };
+    const { headers } = await f.pay();
+    const res = await f.edge.fetch('/services/echo', { headers });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    expect(decodeReceipt(res, 'PAYMENT-RESPONSE')).toMatchObject({ success: true });
+    expect(f.facilitator.settleCalls()).toHaveLength(1);
+  });
+});
+
 describe('a body without Content-Length is buffered before settling', () => {
   it('does not settle a chunked JSON body that stalls after its first chunk; answers 504 at the deadline', async () => {
     origin.script = (_req, res) => {

@@ -140,5 +140,6 @@ export function passThrough(response: Response, route: RouteContext, body: BodyI
   headers.set('Cache-Control', privateCacheControl(headers.get('Cache-Control')));
   for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   applyRouteHeaders(headers, route);
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  // No statusText: fetch takes reason phrases a Response refuses, and this may run after the buyer was charged.
+  return new Response(body, { status: response.status, headers });
 }
