@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  */
 export type Answer =
   | { kind: 'ok' }
-  | { kind: 'reject'; reason: string; status?: number }
+  /** `/settle` with a `transaction`: a failure after a transaction was sent. */
+  | { kind: 'reject'; reason: string; status?: number; transaction?: string }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'destroy' }
   | { kind: 'delay'; ms: number; then?: Answer };
@@ -54,10 +55,10 @@ function okBody(path: string, body: Envelope): unknown {
   return { success: true, transaction: `0x${txCounter.toString(16).padStart(64, '0')}`, network: body.paymentRequirements?.network, payer };
 }
 
-function rejectBody(path: string, reason: string, body: Envelope): unknown {
+function rejectBody(path: string, reason: string, body: Envelope, transaction = ''): unknown {
   const payer = body.paymentPayload?.payload?.authorization?.from;
   if (path === '/verify') return { isValid: false, invalidReason: reason, payer };
-  return { success: false, errorReason: reason, transaction: '', network: body.paymentRequirements?.network, payer };
+  return { success: false, errorReason: reason, transaction, network: body.paymentRequirements?.network, payer };
 }
 
 export async function startFakeFacilitator(): Promise<FakeFacilitator> {
@@ -85,7 +86,7 @@ export async function startFakeFacilitator(): Promise<FakeFacilitator> {
         if (a.kind === 'destroy') { req.socket.destroy(); return; }
         if (a.kind === 'delay') { setTimeout(() => { if (!res.destroyed) respond(a.then ?? { kind: 'ok' }); }, a.ms); return; }
         if (a.kind === 'status') { res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.body ?? 'facilitator error'); return; }
-        const json = a.kind === 'ok' ? okBody(path, body) : rejectBody(path, a.reason, body);
+        const json = a.kind === 'ok' ? okBody(path, body) : rejectBody(path, a.reason, body, a.transaction);
         res.writeHead(a.kind === 'reject' ? (a.status ?? 200) : 200, { 'content-type': 'application/json' }).end(JSON.stringify(json));
       };
       respond(answer);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { facilitatorReasonForBuyer } from '../../../core/x402/reasons.js';
+import { facilitatorReasonForBuyer, SETTLE_REASONS_BEFORE_SENDING } from '../../../core/x402/reasons.js';
 import type { FacilitatorRequest } from '../../../core/x402/settlement.js';
 
 /**
@@ -17,7 +17,8 @@ export type VerifyOutcome =
 
 export type SettleOutcome =
   | { kind: 'success'; transaction: string; network?: string; payer?: string }
-  | { kind: 'failure'; reason: string; transaction?: string }
+  /** Raised before any transaction was sent: the buyer was not charged. */
+  | { kind: 'failure'; reason: string }
   | { kind: 'unknown'; detail: string };
 
 const VerifyResponse = z.object({
@@ -103,7 +104,9 @@ export function createFacilitatorClient(options: FacilitatorClientOptions): Faci
       }
       if (answer.success || answer.errorReason === SETTLEMENT_PENDING) return { kind: 'unknown', detail: 'settlement not confirmed' };
       const reason = facilitatorReasonForBuyer(answer.errorReason ?? answer.errorMessage ?? `settle_failed_http_${posted.status}`);
-      return answer.transaction ? { kind: 'failure', reason, transaction: answer.transaction } : { kind: 'failure', reason };
+      // Only a failure raised before sending is final; any other may have moved the money, and the chain then decides (never a re-challenge the buyer would pay again).
+      if (answer.transaction || !SETTLE_REASONS_BEFORE_SENDING.has(reason)) return { kind: 'unknown', detail: `settle failed after a transaction may have been sent: ${reason}` };
+      return { kind: 'failure', reason };
     },
   };
 }

@@ -181,6 +181,30 @@ describe('steps 6–7: origin and settlement faults', () => {
     expect(f.origin.hits).toHaveLength(1);
   });
 
+  it.each([
+    // @x402/evm's v1 path after broadcasting, when the receipt wait throws: free text, no transaction.
+    ['free text after broadcasting', { kind: 'reject', reason: 'Timed out while waiting for transaction with hash 0xabc to be confirmed.' }],
+    // Also what its v2 path answers when the send itself threw, possibly after reaching the mempool.
+    ['a transaction_failed without a transaction', { kind: 'reject', reason: 'invalid_exact_evm_transaction_failed' }],
+    // A mined transaction whose Transfer event did not match: it ran.
+    ['a failure naming a transaction', { kind: 'reject', reason: 'invalid_exact_evm_transfer_event_mismatch', transaction: `0x${'ab'.repeat(32)}` }],
+    // Someone executed the authorization: the money reached payTo.
+    ['the nonce already used on chain', { kind: 'reject', reason: 'invalid_exact_evm_nonce_already_used' }],
+  ] as const)('keeps the payment pending (503, never a re-challenge) when /settle fails with %s', async (_name, answer) => {
+    const { headers } = await f.pay();
+    f.facilitator.answers.settle = answer;
+    const res = await f.edge.fetch('/services/echo', { headers });
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ error: 'settlement_unknown', reason: 'settlement_unknown' });
+    expect(text).not.toContain('"ok"');
+    f.facilitator.answers.settle = { kind: 'ok' };
+    const again = await f.edge.fetch('/services/echo', { headers });
+    expect(again.status).toBe(503);
+    expect(f.facilitator.settleCalls()).toHaveLength(1);
+    expect(f.origin.hits).toHaveLength(1);
+  });
+
   it('answers 503 settlement_unknown when /settle is down, keeps the payment pending, and never settles it again in the background', async () => {
     const { headers } = await f.pay();
     f.facilitator.answers.settle = { kind: 'destroy' };
@@ -220,7 +244,7 @@ describe('streaming settlement', () => {
   it('does not deliver an event stream whose settlement failed', async () => {
     const { headers } = await f.pay();
     f.origin.mode = { kind: 'sse', events: ['secret'], gapMs: 5 };
-    f.facilitator.answers.settle = { kind: 'reject', reason: 'invalid_exact_evm_transaction_failed' };
+    f.facilitator.answers.settle = { kind: 'reject', reason: 'invalid_exact_evm_insufficient_balance' };
     const res = await f.edge.fetch('/services/echo/stream', { headers });
     expect(res.status).toBe(402);
     expect(await res.text()).not.toContain('secret');

@@ -115,7 +115,7 @@ export async function settlePayment(ctx: SettleContext): Promise<Settlement> {
   const version = ctx.payment.x402Version;
   const receipt: Receipt = {
     success: outcome.kind === 'success',
-    transaction: outcome.transaction ?? '',
+    transaction: outcome.kind === 'success' ? outcome.transaction : '',
     network: receiptNetwork(version, ctx.requirement),
     payer: ctx.payer,
     ...(outcome.kind === 'failure' ? { errorReason: outcome.reason } : {}),
