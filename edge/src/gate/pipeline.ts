@@ -64,22 +64,26 @@ export async function runPayment(request: Request, paid: PaidRoute, ctx: Payment
   const { requirement } = local;
   ctx.paying(requirement);
 
-  // Step 4: the replay guard. The claim alone decides whether this payment goes on; a payment the
-  // ledger refuses never reaches the facilitator.
-  const key = authorizationKey(requirement, payment);
-  const shard = ledgerShard(payment.payload.authorization.from);
-  const ledger = ledgerFor(ctx.env, shard);
   const identified = identifier.id === undefined ? undefined : await identify(identifier.id, payment, request);
-  const claim = await claimWithEarlierSettlements(ledger, shard, key, validBeforeMs(payment), identified);
-  ctx.trace('claim');
-  if (!claim.ok) return refusedClaim(claim);
-
-  // Only this request can now bring the authorization to its final state, so it runs to the end
-  // even if the buyer hangs up: a retry then finds the answer, not a claim left in flight.
-  const facilitatorBody = facilitatorRequest(payment, requirement, paid.resourceUrl);
-  const finished = verifyAndForward(request, paid, ctx, { payment, requirement, payer: local.payer, key, shard, ledger, facilitatorBody, identifier: identifier.id });
+  // From the claim on, only this request can bring the authorization to its final state, so it runs
+  // to the end even if the buyer hangs up (a claim may commit after a disconnect): a retry then finds
+  // the answer, not a claim left in flight.
+  const finished = claimAndRun(request, paid, ctx, { payment, requirement, payer: local.payer, identifier: identifier.id, identified });
   ctx.waitUntil(finished.catch(() => undefined));
   return finished;
+}
+
+async function claimAndRun(request: Request, paid: PaidRoute, ctx: PaymentContext, p: Pick<Claimed, 'payment' | 'requirement' | 'payer' | 'identifier'> & { identified: IdentifiedPayment | undefined }): Promise<PaymentOutcome> {
+  // Step 4: the replay guard. The claim alone decides whether this payment goes on; a payment the
+  // ledger refuses never reaches the facilitator.
+  const key = authorizationKey(p.requirement, p.payment);
+  const shard = ledgerShard(p.payment.payload.authorization.from);
+  const ledger = ledgerFor(ctx.env, shard);
+  const claim = await claimWithEarlierSettlements(ledger, shard, key, validBeforeMs(p.payment), p.identified);
+  ctx.trace('claim');
+  if (!claim.ok) return refusedClaim(claim);
+  const facilitatorBody = facilitatorRequest(p.payment, p.requirement, paid.resourceUrl);
+  return verifyAndForward(request, paid, ctx, { payment: p.payment, requirement: p.requirement, payer: p.payer, key, shard, ledger, facilitatorBody, identifier: p.identifier });
 }
 
 async function verifyAndForward(request: Request, paid: PaidRoute, ctx: PaymentContext, c: Claimed): Promise<PaymentOutcome> {
