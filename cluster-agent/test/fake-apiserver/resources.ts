@@ -12,10 +12,11 @@ export interface ResourceDef {
   readonly custom: boolean;
 }
 
-/** ServiceOffers, and the namespaces they must be created in; nothing else. */
+/** ServiceOffers, the namespaces they must be created in, and Leases (to stall leader election); nothing else. */
 export const RESOURCES: readonly ResourceDef[] = [
   { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, statusSubresource: true, custom: false },
   { group: 'obol.org', version: 'v1alpha1', plural: 'serviceoffers', kind: 'ServiceOffer', namespaced: true, statusSubresource: true, custom: true },
+  { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true, statusSubresource: false, custom: false },
 ];
 
 export function apiVersionOf(def: ResourceDef): string {

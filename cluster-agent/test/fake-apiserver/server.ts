@@ -56,6 +56,8 @@ export interface FakeFaults {
   failNextRequests(n: number): void;
   /** Send a BOOKMARK now on every open watch that allows bookmarks. */
   sendBookmarks(): void;
+  /** From now on, requests for this resource (e.g. `leases`) are read and never answered, as over a stalled connection. */
+  stallRequests(plural: string): void;
 }
 
 export interface FakeApiServer {
@@ -95,6 +97,7 @@ function methodNotAllowed(method: string): ApiError {
 class Handler {
   readonly watches = new Set<OpenWatch>();
   readonly requests: RecordedRequest[] = [];
+  readonly stalled = new Set<string>();
   failuresLeft = 0;
 
   constructor(
@@ -114,6 +117,7 @@ class Handler {
     }
     const target = parsePath(url.pathname);
     if (!target) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (this.stalled.has(target.def.plural)) return void req.resume();
     await this.resource(target, req, res, url.searchParams, contentType ?? '');
   }
 
@@ -211,6 +215,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       conflictNextStatusWrite: () => void (store.conflictNextStatusWrite = true),
       failNextRequests: (n) => void (handler.failuresLeft = n),
       sendBookmarks: () => handler.watches.forEach((w) => w.bookmark()),
+      stallRequests: (plural) => void handler.stalled.add(findResource(plural).plural),
     },
     stop: async () => {
       handler.watches.forEach((w) => w.end());
