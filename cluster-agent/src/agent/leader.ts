@@ -1,4 +1,12 @@
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  Observable,
+  V1MicroTime,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type ObservableMiddleware,
+  type V1Lease,
+} from '@kubernetes/client-node';
 import { isConflict, isNotFound } from './kube-errors.js';
 import { errorMessage, type Logger } from './log.js';
 import type { LeaderElectionConfig } from './config.js';
@@ -7,8 +15,11 @@ import type { LeaderElectionConfig } from './config.js';
  * Leader election on a `coordination.k8s.io/v1` Lease, as client-go does it: the holder renews
  * `renewTime` every retry period; a candidate takes the Lease once its record has not changed for
  * a lease duration by the candidate's own clock (no clock comparison across nodes). Every write
- * carries the resourceVersion it read, so two candidates never both win. A leader that cannot
- * renew within the renew deadline, or sees another holder, stops leading (the process then exits).
+ * carries the resourceVersion it read, so two candidates never both win. Every Lease call is
+ * aborted at its deadline (the time left until the renew deadline, at most a retry period), and a
+ * timer ends leadership at the renew deadline even while a call hangs: a leader that cannot renew
+ * within the renew deadline, or sees another holder, stops leading (the process then exits) before
+ * a standby, which waits a whole lease duration, can take over.
  */
 
 export interface LeaderElectionOptions extends LeaderElectionConfig {
@@ -29,6 +40,21 @@ function microTimeMs(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * Per-call client options that hand `signal` to the request: client-node 1.4's fetch aborts on it
+ * (its generated API sets no timeout of its own).
+ */
+function abortOn(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
+  const middleware: ObservableMiddleware = {
+    pre: (context) => {
+      context.setSignal(signal);
+      return new Observable(Promise.resolve(context));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
+
 export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private readonly now: () => number;
@@ -36,8 +62,11 @@ export class LeaderElector {
   private stopped = false;
   private observedRecord = '';
   private observedAtMs = 0;
+  /** When the last successful renewal started: the Lease is ours until this plus the renew deadline. */
   private lastRenewMs = 0;
   private timer: NodeJS.Timeout | undefined;
+  private renewDeadline: NodeJS.Timeout | undefined;
+  private inFlight: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
@@ -46,51 +75,84 @@ export class LeaderElector {
     this.now = options.now ?? Date.now;
   }
 
+  /** False from the renew deadline on, even before the step-down timer has run. */
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.now() - this.lastRenewMs < this.options.renewDeadlineMs;
   }
 
   start(): void {
     this.loop = this.run();
   }
 
-  /** Stop campaigning; a leader hands the Lease back so a standby takes over at once. */
+  /** Stop campaigning; a leader stops leading, then hands the Lease back so a standby takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    const wasLeading = this.leading;
+    this.leading = false;
+    this.clearTimers();
+    this.inFlight?.abort(new Error('leader election stopped'));
     this.wake?.();
     await this.loop;
-    if (this.leading) await this.release().catch((error) => this.options.log.warn('lease release failed', { error: errorMessage(error) }));
-    this.leading = false;
+    if (wasLeading) await this.release().catch((error) => this.options.log.warn('lease release failed', { error: errorMessage(error) }));
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const held = await this.tryAcquireOrRenew().catch((error) => {
-        this.options.log.warn('lease update failed', { error: errorMessage(error) });
-        return 'failed' as const;
-      });
+      const startedMs = this.now();
+      const held = await this.attempt(startedMs);
       if (this.stopped) return;
-      const now = this.now();
-      if (held === 'held') {
-        this.lastRenewMs = now;
-        if (!this.leading) {
-          this.leading = true;
-          this.options.log.info('became leader', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
-          this.options.onStartedLeading();
-        }
-      } else if (this.leading && (held === 'other' || now - this.lastRenewMs > this.options.renewDeadlineMs)) {
-        this.leading = false;
-        this.stopped = true;
-        this.options.log.error('lost leadership', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
-        this.options.onStoppedLeading();
-        return;
-      }
+      if (held === 'held') this.renewed(startedMs);
+      else if (this.leading && held === 'other') return this.stepDown('another candidate holds the Lease');
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.options.retryPeriodMs);
       });
     }
+  }
+
+  /** One acquire-or-renew, abandoned at its deadline (a failed renewal): a hung call never blocks the loop. */
+  private async attempt(startedMs: number): Promise<'held' | 'other' | 'failed'> {
+    const left = this.leading ? this.lastRenewMs + this.options.renewDeadlineMs - startedMs : Infinity;
+    const controller = new AbortController();
+    this.inFlight = controller;
+    const deadline = setTimeout(() => controller.abort(new Error('lease request timed out')), Math.max(0, Math.min(this.options.retryPeriodMs, left)));
+    try {
+      return await this.tryAcquireOrRenew(abortOn(controller.signal));
+    } catch (error) {
+      if (!this.stopped) this.options.log.warn('lease update failed', { error: errorMessage(controller.signal.aborted ? controller.signal.reason : error) });
+      return 'failed';
+    } finally {
+      clearTimeout(deadline);
+      this.inFlight = undefined;
+    }
+  }
+
+  /** The Lease is ours until `startedMs` plus the renew deadline; a timer steps down then, whatever the loop awaits. */
+  private renewed(startedMs: number): void {
+    this.lastRenewMs = startedMs;
+    if (this.renewDeadline) clearTimeout(this.renewDeadline);
+    this.renewDeadline = setTimeout(() => this.stepDown('not renewed within the renew deadline'), startedMs + this.options.renewDeadlineMs - this.now());
+    if (this.leading) return;
+    this.leading = true;
+    this.options.log.info('became leader', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
+    this.options.onStartedLeading();
+  }
+
+  /** Leadership ends here, once: no more campaigning, the pending Lease call abandoned. */
+  private stepDown(reason: string): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.stopped = true;
+    this.clearTimers();
+    this.inFlight?.abort(new Error('lost leadership'));
+    this.wake?.();
+    this.options.log.error('lost leadership', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity, reason });
+    this.options.onStoppedLeading();
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.renewDeadline) clearTimeout(this.renewDeadline);
   }
 
   private spec(previous: V1Lease | undefined): V1Lease['spec'] {
@@ -107,15 +169,15 @@ export class LeaderElector {
   }
 
   /** 'held' when this candidate holds the Lease after the call. */
-  private async tryAcquireOrRenew(): Promise<'held' | 'other' | 'failed'> {
+  private async tryAcquireOrRenew(call: ConfigurationOptions<ObservableMiddleware>): Promise<'held' | 'other'> {
     const { namespace, name, identity } = this.options;
     let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ namespace, name });
+      lease = await this.api.readNamespacedLease({ namespace, name }, call);
     } catch (error) {
       if (!isNotFound(error)) throw error;
       try {
-        await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { ...this.spec(undefined), leaseTransitions: 0 } } });
+        await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { ...this.spec(undefined), leaseTransitions: 0 } } }, call);
         return 'held';
       } catch (createError) {
         if (isConflict(createError)) return 'other';
@@ -131,7 +193,7 @@ export class LeaderElector {
     const duration = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
     if (holder !== '' && holder !== identity && this.now() - this.observedAtMs < duration) return 'other';
     try {
-      await this.api.replaceNamespacedLease({ namespace, name, body: { ...lease, spec: this.spec(lease) } });
+      await this.api.replaceNamespacedLease({ namespace, name, body: { ...lease, spec: this.spec(lease) } }, call);
       return 'held';
     } catch (error) {
       if (isConflict(error)) return 'other';
@@ -139,11 +201,13 @@ export class LeaderElector {
     }
   }
 
+  /** Best effort, bounded by one retry period: a standby takes an unreleased Lease after its duration anyway. */
   private async release(): Promise<void> {
     const { namespace, name, identity } = this.options;
-    const lease = await this.api.readNamespacedLease({ namespace, name });
+    const call = abortOn(AbortSignal.timeout(this.options.retryPeriodMs));
+    const lease = await this.api.readNamespacedLease({ namespace, name }, call);
     if (lease.spec?.holderIdentity !== identity) return;
     const spec = { ...this.spec(lease), holderIdentity: '', leaseDurationSeconds: 1 };
-    await this.api.replaceNamespacedLease({ namespace, name, body: { ...lease, spec } });
+    await this.api.replaceNamespacedLease({ namespace, name, body: { ...lease, spec } }, call);
   }
 }
