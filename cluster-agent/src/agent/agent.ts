@@ -80,6 +80,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       timing: config.timing,
       log: log.child({ component: 'pusher' }),
       metrics,
+      // The elector answers by the clock: no signing or sending past the renew deadline.
+      mayPush: () => elector?.isLeader ?? true,
       onAck: (ack, previous) => {
         controller?.onAck(ack, previous);
         markReady();
@@ -109,8 +111,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     metrics.leader.set(0);
     if (!current) return;
     current.prober.stop();
+    // Synchronously, before anything is awaited: no push is scheduled from here on.
+    const pusherStopped = current.pusher.stop();
     await current.controller.stop();
-    await current.pusher.stop();
+    await pusherStopped;
   }
 
   const ops: OpsServer | undefined = config.ops

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseServiceOffer, planCatalog, rawOfferKey, type SnapshotOffer } from '../../../core/index.js';
 import type { EdgeClient } from '../publish/edge-client.js';
+import type { CatalogSigner } from '../publish/signer.js';
 import { offerManifest, testSigner, waitFor } from '../../test/agent/support.js';
 import { silentLogger } from './log.js';
 import { createAgentMetrics } from './metrics.js';
@@ -33,10 +34,11 @@ function fakeEdge(): EdgeClient & { pushes: string[] } {
   };
 }
 
-function pusherFor(edge: EdgeClient): Pusher {
+function pusherFor(edge: EdgeClient, signer: CatalogSigner = testSigner(), mayPush?: () => boolean): Pusher {
   const pusher = new Pusher({
     client: edge,
-    signer: testSigner(),
+    signer,
+    ...(mayPush ? { mayPush } : {}),
     identity: { registrations: [] },
     timing: { debounceMs: 10, heartbeatMs: 60_000, statusPollMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 50 },
     log: silentLogger,
@@ -82,6 +84,31 @@ describe('Pusher', () => {
       expect(edge.pushes).toHaveLength(2);
       expect(edge.pushes[1]).toContain('"raw":"0.3"');
       expect(pusher.lastAck?.offers.get('llm/o0')?.price.raw).toBe('0.3');
+    } finally {
+      await pusher.stop();
+    }
+  });
+
+  it('a leader deposed while its push asks the edge for status signs nothing and sends nothing', async () => {
+    let leading = true;
+    const edge = fakeEdge();
+    const status = edge.status;
+    edge.status = async () => {
+      leading = false;
+      return status();
+    };
+    const signer = testSigner();
+    let signed = 0;
+    const pusher = pusherFor(edge, { address: signer.address, sign: (body) => {
+      signed += 1;
+      return signer.sign(body);
+    } }, () => leading);
+    try {
+      pusher.setOffers(entries(['0.1']));
+      await settle();
+      expect(signed).toBe(0);
+      expect(edge.pushes).toEqual([]);
+      expect(pusher.lastAck).toBeUndefined();
     } finally {
       await pusher.stop();
     }

@@ -47,8 +47,19 @@ export interface PusherOptions {
   readonly metrics: AgentMetrics;
   /** Every acknowledgement, with the one before it (what the edge served until now). */
   readonly onAck: (ack: Acknowledgement, previous: Acknowledgement | undefined) => void;
+  /** Asked before each push, before signing and before sending: false once this agent no longer leads. */
+  readonly mayPush?: () => boolean;
   readonly now?: () => number;
   readonly random?: () => number;
+}
+
+/** A deposed leader's push, refused before it signed or sent anything. */
+export class NotLeaderError extends Error {
+  readonly reason = 'not-leader';
+  constructor() {
+    super('not the leader: push refused');
+    this.name = 'NotLeaderError';
+  }
 }
 
 /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
@@ -79,10 +90,20 @@ export class Pusher {
   private planned = false;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly mayPush: () => boolean;
+  /** The signer and the edge's push as this pusher uses them: each asks `mayPush` first. */
+  private readonly signer: CatalogSigner;
+  private readonly client: EdgeClient;
 
   constructor(private readonly options: PusherOptions) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    const mayPush = options.mayPush ?? (() => true);
+    this.mayPush = mayPush;
+    const whileLeading = <T>(step: () => Promise<T>): Promise<T> => (mayPush() ? step() : Promise.reject(new NotLeaderError()));
+    const { signer, client } = options;
+    this.signer = { address: signer.address, sign: (body) => whileLeading(() => signer.sign(body)) };
+    this.client = { baseUrl: client.baseUrl, status: () => client.status(), push: (body, signature) => whileLeading(() => client.push(body, signature)) };
   }
 
   get lastAck(): Acknowledgement | undefined {
@@ -151,7 +172,7 @@ export class Pusher {
   }
 
   private async pushNow(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || !this.mayPush()) return;
     if (this.pushing) {
       await this.pushing;
       return this.schedule(0);
@@ -169,8 +190,8 @@ export class Pusher {
     const started = this.now();
     try {
       const outcome = await pushSnapshot({
-        client: this.options.client,
-        signer: this.options.signer,
+        client: this.client,
+        signer: this.signer,
         offers,
         identity: this.options.identity,
         ...(this.options.audience !== undefined ? { audience: this.options.audience } : {}),
@@ -189,6 +210,7 @@ export class Pusher {
       this.options.onAck(this.ack, previous);
       if (version !== this.wantedVersion) this.schedule(this.options.timing.debounceMs);
     } catch (error) {
+      if (error instanceof NotLeaderError) return this.options.log.info('snapshot not pushed: no longer the leader');
       this.options.metrics.pushErrors.inc();
       const delay = backoffDelay(this.failures++, this.options.timing, this.random);
       this.options.log.warn('snapshot push failed; retrying', { error: errorMessage(error), retryInMs: delay, attempt: this.failures });
