@@ -35,7 +35,7 @@ describe('a claim in flight', () => {
     };
     const ctx: PaymentContext = {
       env,
-      settings: { baseUrl: 'https://edge.test', originUrl: 'http://127.0.0.1:9', originTimeoutMs: 1000, facilitatorUrl: 'http://127.0.0.1:9', facilitatorTimeoutMs: 1000, facilitatorAuth: { mode: 'none' }, verifyMode: 'facilitator', serverTiming: false },
+      settings: { baseUrl: 'https://edge.test', originUrl: 'http://127.0.0.1:9', originTimeoutMs: 1000, facilitatorUrl: 'http://127.0.0.1:9', facilitatorTimeoutMs: 1000, facilitatorSettleTimeoutMs: 1000, facilitatorAuth: { mode: 'none' }, verifyMode: 'facilitator', serverTiming: false },
       facilitator,
       waitUntil: (promise) => { held.push(promise); },
       trace: () => undefined,

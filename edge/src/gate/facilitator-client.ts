@@ -47,7 +47,10 @@ export interface FacilitatorClient {
 
 export interface FacilitatorClientOptions {
   url: string;
+  /** Per `/verify` call. */
   timeoutMs: number;
+  /** Per `/settle` call (default `timeoutMs`): it lasts until the transaction is mined. */
+  settleTimeoutMs?: number | undefined;
   /** The `Authorization` FACILITATOR_AUTH selects (`facilitatorAuth`): a static bearer or a CDP JWT per call. */
   auth?: FacilitatorHeaderProvider | undefined;
   /** Code callers' headers (`createGate({ facilitatorHeaders })`), added after and over `auth`'s. */
@@ -59,8 +62,9 @@ type Posted = { ok: true; status: number; json: unknown } | { ok: false; detail:
 async function post(options: FacilitatorClientOptions, operation: 'verify' | 'settle', request: FacilitatorRequest): Promise<Posted> {
   const url = `${options.url}/${operation}`;
   const body = JSON.stringify(request);
+  const timeoutMs = operation === 'settle' ? (options.settleTimeoutMs ?? options.timeoutMs) : options.timeoutMs;
   // The runtime's own timer: no JS timer to arm and clear on every call of the hot path.
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     const call = { operation, method: 'POST', url, body } as const;
@@ -77,7 +81,7 @@ async function post(options: FacilitatorClientOptions, operation: 'verify' | 'se
       return { ok: false, detail: `HTTP ${response.status}, body is not JSON` };
     }
   } catch (error) {
-    return { ok: false, detail: signal.aborted ? `no answer within ${options.timeoutMs} ms` : String(error) };
+    return { ok: false, detail: signal.aborted ? `no answer within ${timeoutMs} ms` : String(error) };
   }
 }
 

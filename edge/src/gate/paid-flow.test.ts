@@ -205,6 +205,15 @@ describe('steps 6–7: origin and settlement faults', () => {
     expect(f.origin.hits).toHaveLength(1);
   });
 
+  it('waits for /settle past FACILITATOR_TIMEOUT_MS (1 s here): a settle lasts until its transaction is mined', async () => {
+    const { headers } = await f.pay();
+    f.facilitator.answers.settle = { kind: 'delay', ms: 1500 };
+    const res = await f.edge.fetch('/services/echo', { headers });
+    expect(res.status).toBe(200);
+    expect(decodeReceipt(res, 'PAYMENT-RESPONSE')).toMatchObject({ success: true });
+    expect(f.facilitator.settleCalls()).toHaveLength(1);
+  });
+
   it('answers 503 settlement_unknown when /settle is down, keeps the payment pending, and never settles it again in the background', async () => {
     const { headers } = await f.pay();
     f.facilitator.answers.settle = { kind: 'destroy' };

@@ -81,7 +81,7 @@ export function createGate(options: GateOptions = {}): Hono<AppEnv> {
   let facilitator: { settings: GateSettings; client: Promise<FacilitatorClient> } | undefined;
   const facilitatorFor = (settings: GateSettings): Promise<FacilitatorClient> => {
     if (facilitator?.settings !== settings) {
-      const client = facilitatorAuth(settings.facilitatorAuth).then((auth) => createFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs, auth, headers: options.facilitatorHeaders }));
+      const client = facilitatorAuth(settings.facilitatorAuth).then((auth) => createFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs, settleTimeoutMs: settings.facilitatorSettleTimeoutMs, auth, headers: options.facilitatorHeaders }));
       client.catch(() => { if (facilitator?.client === client) facilitator = undefined; });
       facilitator = { settings, client };
     }

@@ -12,6 +12,8 @@ export interface GateSettings {
   readonly originTimeoutMs: number;
   readonly facilitatorUrl: string;
   readonly facilitatorTimeoutMs: number;
+  /** `/settle` waits for the transaction's receipt: a block or two, 12 s each on Ethereum. */
+  readonly facilitatorSettleTimeoutMs: number;
   /** FACILITATOR_AUTH and its secrets: how the gate authenticates to the facilitator. */
   readonly facilitatorAuth: FacilitatorAuthSetting;
   readonly verifyMode: VerifyMode;
@@ -21,6 +23,7 @@ export interface GateSettings {
 
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 120_000;
 export const DEFAULT_FACILITATOR_TIMEOUT_MS = 10_000;
+export const DEFAULT_FACILITATOR_SETTLE_TIMEOUT_MS = 60_000;
 
 const timeoutMs = z.coerce.number().int().min(1).max(3_600_000);
 
@@ -33,7 +36,7 @@ function required(setting: 'FACILITATOR_URL', value: string | undefined): string
 let cached: { key: string; settings: GateSettings } | undefined;
 
 export function gateSettings(env: Env): GateSettings {
-  const key = [env.PUBLIC_BASE_URL, env.LOCAL_DEV, env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING, env.FACILITATOR_AUTH, env.FACILITATOR_AUTH_TOKEN, env.CDP_API_KEY_ID, env.CDP_API_KEY_SECRET].join('\n');
+  const key = [env.PUBLIC_BASE_URL, env.LOCAL_DEV, env.ORIGIN_URL, env.ORIGIN_TIMEOUT_MS, env.FACILITATOR_URL, env.FACILITATOR_TIMEOUT_MS, env.FACILITATOR_SETTLE_TIMEOUT_MS, env.VERIFY_MODE, env.GATE_SERVER_TIMING, env.FACILITATOR_AUTH, env.FACILITATOR_AUTH_TOKEN, env.CDP_API_KEY_ID, env.CDP_API_KEY_SECRET].join('\n');
   if (cached?.key === key) return cached.settings;
   const settings = parseGateSettings(env);
   cached = { key, settings };
@@ -49,6 +52,7 @@ function parseGateSettings(env: Env): GateSettings {
     originTimeoutMs: settingSchemas.parseSetting('ORIGIN_TIMEOUT_MS', timeoutMs, env.ORIGIN_TIMEOUT_MS ?? DEFAULT_ORIGIN_TIMEOUT_MS),
     facilitatorUrl: required('FACILITATOR_URL', env.FACILITATOR_URL),
     facilitatorTimeoutMs: settingSchemas.parseSetting('FACILITATOR_TIMEOUT_MS', timeoutMs, env.FACILITATOR_TIMEOUT_MS ?? DEFAULT_FACILITATOR_TIMEOUT_MS),
+    facilitatorSettleTimeoutMs: settingSchemas.parseSetting('FACILITATOR_SETTLE_TIMEOUT_MS', timeoutMs, env.FACILITATOR_SETTLE_TIMEOUT_MS ?? DEFAULT_FACILITATOR_SETTLE_TIMEOUT_MS),
     facilitatorAuth: parseFacilitatorAuth(env),
     verifyMode: mode,
     serverTiming: env.GATE_SERVER_TIMING === '1',
