@@ -110,6 +110,21 @@ describe('sell with --source dir:', () => {
     expect(['offers.yaml', 'js.json', 'list.yaml'].map(read)).toEqual(before);
   });
 
+  it('refuses, with exit 2 and the problem named, an edit that would make the offer invalid, touching no file', async () => {
+    const before = ['offers.yaml', 'js.json', 'list.yaml'].map(read);
+    // Over core's MAX_DRAIN_GRACE: the agent would drop the offer at once (InvalidSpec), not drain it.
+    const overBound = await sell('stop', 'llama', '--grace', '9000h');
+    expect(overBound.code).toBe(2);
+    expect(overBound.err).toContain('offer default/llama not changed');
+    expect(overBound.err).toContain('spec.drainGracePeriod: must be at most 8760h (365 days)');
+    expect(overBound.out).toBe('');
+    // A duration by the pattern, but longer than the schema's 32 characters.
+    const overLength = await sell('stop', 'js', '--grace', `${'0'.repeat(40)}1h`);
+    expect(overLength.code).toBe(2);
+    expect(overLength.err).toMatch(/offer default\/js not changed: .*spec\.drainGracePeriod: /);
+    expect(['offers.yaml', 'js.json', 'list.yaml'].map(read)).toEqual(before);
+  });
+
   it('a missing directory is a clear error', async () => {
     rmSync(dir, { recursive: true, force: true });
     const result = await sell('list');

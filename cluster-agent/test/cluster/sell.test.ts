@@ -170,6 +170,16 @@ describe.skipIf(!plane)(`sell on a real API server${skip ? ` (${skip})` : ''}`, 
       expect((await get(home, 'llama')).metadata.resourceVersion).toBe(version);
     });
 
+    it('a grace over 8760h is refused (exit 2) before any write: the agent would take the offer down at once, not drain it', async () => {
+      const [writesBefore, before] = [(await writes()).length, await get(home, 'llama')];
+      const result = await sell(['stop', 'llama', '-n', home, '--grace', '9000h']);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(`offer ${home}/llama not changed`);
+      expect(result.err).toContain('spec.drainGracePeriod: must be at most 8760h (365 days)');
+      expect(await get(home, 'llama')).toEqual(before);
+      expect((await writes()).length).toBe(writesBefore);
+    });
+
     it('an unknown offer is a clear error (exit 1) and nothing is written', async () => {
       const versions = async () => ((await api.listClusterCustomObject({ ...SO })) as { items: Stored[] }).items.map((o) => o.metadata.resourceVersion);
       const [writesBefore, versionsBefore] = [(await writes()).length, await versions()];

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { checkGrace, planStop, SellError } from '../../sell/drain-edit.js';
+import { MAX_DRAIN_GRACE } from '../../../../core/index.js';
+import { checkEdit, checkGrace, planStop, SellError } from '../../sell/drain-edit.js';
 import { formatOfferTable, offerRow } from '../../sell/list-table.js';
 import { createDirTarget } from '../../sell/dir-target.js';
 import { createKubeTarget } from '../../sell/kube-target.js';
@@ -8,7 +9,8 @@ import type { SellTarget } from '../../sell/target.js';
 
 /**
  * `obol-edge sell list|stop|resume`: drain and re-activate offers, in the cluster (merge patch) or in
- * a manifest directory (`--source dir:<path>`). Exit codes: 0 ok, 1 the operation failed, 2 usage.
+ * a manifest directory (`--source dir:<path>`). Exit codes: 0 ok, 1 the operation failed, 2 usage
+ * or an edit that would make the offer invalid.
  * `--now` drains at once (grace 0s); `--force` restarts the drain of an offer already draining.
  */
 
@@ -20,11 +22,12 @@ export const SELL_USAGE = `Usage:
 stop     sets spec.drainAt to now (UTC, to the second) and spec.drainGracePeriod (--grace, else the
          offer's own grace, else 1h). The route keeps serving until drainAt + grace, then answers 410.
          An offer already draining is refused unless --force (which restarts the drain from now).
+         An edit the agent would judge invalid (a grace over ${MAX_DRAIN_GRACE}) is refused with exit 2.
 resume   removes spec.drainAt and spec.drainGracePeriod: the offer is active again.
 
 Options:
   -n, --namespace <ns>   the offer's namespace (default: the kube context's, or "default")
-  --grace <duration>     e.g. 30m, 1h30m, 0s
+  --grace <duration>     e.g. 30m, 1h30m, 0s; at most ${MAX_DRAIN_GRACE}
   --now                  drain at once: grace 0s (cannot be combined with --grace)
   --force                allow stopping an offer that is already draining or drained
   --source <source>      kube (default: KUBECONFIG, ~/.kube/config or in-cluster) or dir:<path>
@@ -103,11 +106,12 @@ async function execute(args: SellArgs & { help: false }, target: SellTarget, io:
       io.out(`offer ${key} is not draining; nothing to do\n`);
       return;
     }
+    checkEdit(record, null);
     await target.setDrain(record, null);
     io.out(`offer ${key} resumed: drainAt and drainGracePeriod removed (${target.where(record)})\n`);
     return;
   }
-  const fields = planStop(key, record.drain, { nowMs, immediately: args.values.now === true, force: args.values.force === true, ...(args.values.grace !== undefined ? { grace: args.values.grace } : {}) });
+  const fields = planStop(record, { nowMs, immediately: args.values.now === true, force: args.values.force === true, ...(args.values.grace !== undefined ? { grace: args.values.grace } : {}) });
   await target.setDrain(record, fields);
   io.out(`offer ${key} draining: drainAt ${fields.drainAt}, grace ${fields.drainGracePeriod} (${target.where(record)})\n`);
 }
@@ -124,7 +128,7 @@ export async function run(argv: string[], io: SellIo = defaultIo, deps: SellDeps
   } catch (error) {
     if (error instanceof SellError) {
       io.err(`obol-edge sell: ${error.message}\n${error.reason === 'usage' ? SELL_USAGE : ''}`);
-      return error.reason === 'usage' || error.reason === 'invalid_duration' ? 2 : 1;
+      return error.reason === 'usage' || error.reason === 'invalid_duration' || error.reason === 'invalid_offer' ? 2 : 1;
     }
     io.err(`obol-edge sell: ${(error as Error).message ?? String(error)}\n`);
     return 1;
