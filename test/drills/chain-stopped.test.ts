@@ -4,7 +4,7 @@ import { assertMoneyReconciles, errorOf, useDrillStack } from './support.js';
 
 /**
  * Drill: the chain stops answering (anvil frozen with SIGSTOP, state kept) and comes back; then
- * the chain dies for good. FACILITATOR_TIMEOUT_MS is 1.5 s here.
+ * the chain dies for good. FACILITATOR_TIMEOUT_MS and FACILITATOR_SETTLE_TIMEOUT_MS are 1.5 s here.
  */
 const drill = useDrillStack({ payers: 2 });
 let suspended = false;

@@ -8,7 +8,7 @@ const PRICE = 1000n;
 
 beforeAll(async () => {
   // Ten settlements queue behind one settling key: give /settle room beyond one round trip.
-  s = await startDrillStack({ payers: 5, edgeVars: { FACILITATOR_TIMEOUT_MS: '8000' } });
+  s = await startDrillStack({ payers: 5, edgeVars: { FACILITATOR_TIMEOUT_MS: '8000', FACILITATOR_SETTLE_TIMEOUT_MS: '8000' } });
 }, 30_000);
 afterAll(async () => { await s?.dispose(); }, 15_000);
 

@@ -133,7 +133,7 @@ export async function startDrillStack(options: StartDrillOptions = {}): Promise<
     cleanups.unshift(() => origin.close());
     const vars = {
       ...(options.catalogSigners ? { CATALOG_SIGNERS: options.catalogSigners } : signerVars()),
-      FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '1500', FACILITATOR_TIMEOUT_MS: '1500',
+      FACILITATOR_URL: facilitator.url, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: '1500', FACILITATOR_TIMEOUT_MS: '1500', FACILITATOR_SETTLE_TIMEOUT_MS: '1500',
       // Lets the ledger resolve a settlement of unknown outcome by reading the chain (never by re-settling).
       CHAIN_RPC_URLS: `eip155:84532=${chain.rpcUrl}`,
       ...options.edgeVars,
