@@ -187,6 +187,7 @@ describe('deployment manifests', () => {
     // Exactly what the real authorizer showed the agent needs (cluster-agent/test/cluster/rbac.test.ts).
     expect(verbs('serviceoffers')).toEqual(['get', 'list', 'patch', 'watch']);
     expect(verbs('serviceoffers/status')).toEqual(['update']);
+    expect(verbs('serviceoffers/finalizers')).toEqual(['update']);
     expect(verbs('httproutes')).toEqual(['create', 'delete', 'patch']);
     expect(verbs('leases')).toEqual([]);
     const leaseRole = find('Role');

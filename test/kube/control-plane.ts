@@ -225,6 +225,8 @@ async function startKubeApiServer(binaries: ControlPlaneBinaries, stateDir: stri
     `--tls-private-key-file=${pki.file('apiserver.key')}`,
     `--client-ca-file=${pki.ca}`,
     '--authorization-mode=RBAC',
+    // on top of the defaults, as OpenShift enables it: setting blockOwnerDeletion then needs update on the owner's finalizers
+    '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
     `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     `--service-account-key-file=${pki.file('sa.pub')}`,
     `--service-account-signing-key-file=${pki.file('sa.key')}`,

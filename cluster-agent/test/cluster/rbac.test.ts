@@ -14,7 +14,9 @@ import { AGENT_NAMESPACE, AGENT_USER, DEPLOY_DIR, SO, condition, setUpAgentClust
  * The shipped RBAC is exactly what the agent needs, as the real authorizer sees it: the agent on
  * its ServiceAccount works without a single 403, and each verb of each rule, removed in turn from a
  * copy bound to another ServiceAccount, breaks something the agent then reports with the API
- * server's own message while it keeps running. Plus: an API server unreachable at start.
+ * server's own message while it keeps running. The API server runs OwnerReferencesPermissionEnforcement
+ * (as OpenShift does), so a grant an admission plugin checks is proven the same way. Plus: an API
+ * server unreachable at start.
  */
 
 interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
@@ -39,8 +41,13 @@ interface Breakage {
   readonly says: string;
   /** The offer the failing log line names, and that never gets there; none for the source and the Lease. */
   readonly names?: 'active' | 'drained';
-  /** The refused request in the audit log, when its verb is not the grant's (server-side apply creates by PATCH). */
-  readonly auditVerb?: string;
+  /**
+   * The refused request in the audit log as `resource[/subresource] verb`, when it is not the grant
+   * itself: the authorizer allowed it, a later check refused it (server-side apply's create, admission).
+   */
+  readonly refused?: string;
+  /** Refused by an admission plugin after the authorizer allowed the request: the message names no user. */
+  readonly by?: 'admission';
   /** The active offer still gets Ready=True: the verb is not on its path. */
   readonly activeReady?: boolean;
   /** `expired-lease`: a Lease to take over (update, not create); `conflicts`: status writes that conflict. */
@@ -57,7 +64,9 @@ const BREAKS: Record<string, Breakage> = {
   'serviceoffers get': { msg: RECONCILE, says: 'cannot get resource "serviceoffers" in API group "obol.org"', names: 'active', activeReady: true, setup: 'conflicts' },
   'serviceoffers patch': { msg: RECONCILE, says: 'cannot patch resource "serviceoffers" in API group "obol.org"', names: 'active' },
   'serviceoffers/status update': { msg: RECONCILE, says: 'cannot update resource "serviceoffers/status" in API group "obol.org"', names: 'active' },
-  'httproutes create': { msg: RECONCILE, says: 'cannot create resource "httproutes" in API group "gateway.networking.k8s.io"', names: 'active', auditVerb: 'patch' },
+  // The route's ownerReference has blockOwnerDeletion: OwnerReferencesPermissionEnforcement refuses its apply.
+  'serviceoffers/finalizers update': { msg: RECONCILE, says: "is forbidden: cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on", names: 'active', refused: 'httproutes patch', by: 'admission' },
+  'httproutes create': { msg: RECONCILE, says: 'cannot create resource "httproutes" in API group "gateway.networking.k8s.io"', names: 'active', refused: 'httproutes patch' },
   'httproutes patch': { msg: RECONCILE, says: 'cannot patch resource "httproutes" in API group "gateway.networking.k8s.io"', names: 'active' },
   'httproutes delete': { msg: RECONCILE, says: 'cannot delete resource "httproutes" in API group "gateway.networking.k8s.io"', names: 'drained', activeReady: true },
   'leases get': { msg: LEASE, says: 'cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "obol-system"' },
@@ -83,6 +92,8 @@ function variant(tag: string, grant: Grant): RbacObject[] {
 interface LogEntry { level: string; msg: string; error?: string; offer?: string; namespace?: string }
 const entries = (lines: string[]): LogEntry[] => lines.map((line) => JSON.parse(line) as LogEntry);
 const microTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
+/** The authorizer's verdict, which the audit log records even when admission then refuses. */
+const decisionOf = (e: AuditEvent) => (e as AuditEvent & { annotations?: Record<string, string> }).annotations?.['authorization.k8s.io/decision'];
 const grantOf = (e: AuditEvent) => `${e.objectRef?.resource ?? ''}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.verb}`;
 
 const { plane, skip } = controlPlane();
@@ -163,13 +174,12 @@ describe.skipIf(!plane)(`the agent's RBAC on a real authorizer${skip ? ` (${skip
       expect(['warn', 'error']).toContain(first?.level);
       if (breakage.msg === SOURCE) expect(first?.namespace).toBe(c.namespace);
       const user = `system:serviceaccount:${AGENT_NAMESPACE}:obol-agent-${tag}`;
-      if (grant.label !== 'serviceoffers watch') expect(first?.error).toContain(`User "${user}"`);
+      if (grant.label !== 'serviceoffers watch' && breakage.by !== 'admission') expect(first?.error).toContain(`User "${user}"`);
 
-      // The refusal came from the authorizer, for this verb.
+      // Refused for this request: by the authorizer, or (another request than the grant) by a later check it passed.
       const audit = await c.plane.auditEvents();
-      const refused = audit.filter((e) => e.user.username === user && e.responseStatus?.code === 403);
-      const [resource = '', subresource] = (grant.label.split(' ')[0] ?? '').split('/');
-      expect(refused.some((e) => e.verb === (breakage.auditVerb ?? grant.verb) && e.objectRef?.resource === resource && e.objectRef.subresource === subresource)).toBe(true);
+      const refused = audit.filter((e) => e.user.username === user && e.responseStatus?.code === 403 && grantOf(e) === (breakage.refused ?? grant.label));
+      expect(refused.map(decisionOf)).toContain(breakage.refused ? 'allow' : 'forbid');
 
       if (breakage.activeReady) await waitFor(`${active} Ready=True all the same`, async () => condition(await c.getOffer(active), 'Ready')?.status === 'True', 20_000);
       else expect(condition(await c.getOffer(active), 'Ready')?.status).not.toBe('True');
