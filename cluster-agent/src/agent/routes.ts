@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { OFFER_API_VERSION, OFFER_KIND, offerPath, type ServiceOffer } from '../../../core/index.js';
 import { isNotFound } from './kube-errors.js';
@@ -33,9 +34,26 @@ export function parseGatewayRef(value: string): GatewayRef {
   return { namespace: match[1], name: match[3] };
 }
 
-/** The route's name in the offer's namespace; Kubernetes names stop at 253 characters. */
+/** Kubernetes limits: a label value stops at 63 characters, an object name at 253. */
+export const LABEL_VALUE_MAX = 63;
+export const NAME_MAX = 253;
+const NAME_HASH_CHARS = 10;
+
+/**
+ * `value` as is when it fits in `max` characters; otherwise a prefix of it, `-` and a short hash of
+ * the whole value, so two long values sharing a prefix stay distinct, and the result ends in an
+ * alphanumeric character as names and label values must. Short values keep today's exact names.
+ */
+export function boundedName(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, NAME_HASH_CHARS);
+  const prefix = value.slice(0, max - NAME_HASH_CHARS - 1).replace(/[^a-zA-Z0-9]+$/, '');
+  return prefix ? `${prefix}-${hash}` : hash;
+}
+
+/** The route's name in the offer's namespace. */
 export function routeName(offerName: string): string {
-  return `obol-${offerName}`.slice(0, 253);
+  return boundedName(`obol-${offerName}`, NAME_MAX);
 }
 
 export function buildHttpRoute(offer: ServiceOffer, gateway: GatewayRef): Record<string, unknown> {
@@ -51,7 +69,7 @@ export function buildHttpRoute(offer: ServiceOffer, gateway: GatewayRef): Record
     metadata: {
       name: routeName(metadata.name),
       namespace: metadata.namespace,
-      labels: { [MANAGED_BY_LABEL]: 'obol-edge', [OFFER_LABEL]: metadata.name },
+      labels: { [MANAGED_BY_LABEL]: 'obol-edge', [OFFER_LABEL]: boundedName(metadata.name, LABEL_VALUE_MAX) },
       ownerReferences: [
         { apiVersion: OFFER_API_VERSION, kind: OFFER_KIND, name: metadata.name, uid: metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
       ],
