@@ -54,6 +54,28 @@ describe('WorkQueue', () => {
     expect(await queue.take(2)).toEqual(['a/3']);
   });
 
+  it('a failing key backs off per key, doubling to the cap, and starts over once it succeeded', () => {
+    let now = 0;
+    const queue = new WorkQueue(() => now, { backoffBaseMs: 1000, backoffMaxMs: 8000 }, () => 1);
+    const delays = Array.from({ length: 6 }, () => queue.retryLater('a/x').delayMs);
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+    expect(queue.retryLater('a/other')).toEqual({ delayMs: 1000, attempt: 1 });
+    queue.forget('a/x');
+    expect(queue.retryLater('a/x')).toEqual({ delayMs: 1000, attempt: 1 });
+    queue.close();
+  });
+
+  it('a retried key is due only after its delay', async () => {
+    let now = 0;
+    const queue = new WorkQueue(() => now, { backoffBaseMs: 1000, backoffMaxMs: 8000 }, () => 1);
+    queue.retryLater('a/x');
+    now = 999;
+    queue.add('a/y');
+    expect(await queue.take()).toEqual(['a/y']);
+    now = 1000;
+    expect(await queue.take()).toEqual(['a/x']);
+  });
+
   it('close releases a waiting taker with no keys', async () => {
     const queue = new WorkQueue();
     const taken = queue.take();

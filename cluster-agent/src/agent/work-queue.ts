@@ -1,9 +1,20 @@
+import { backoffDelay } from './pusher.js';
+
 /**
  * A deduplicating work queue of offer keys (controller-runtime style): a key waits at most once,
  * `addAfter` keeps the earliest due time, and a key being processed is re-queued after it finishes
- * rather than processed twice at once.
+ * rather than processed twice at once. A failing key backs off per key (`retryLater`, client-go's
+ * rate-limited add) until `forget` says it succeeded.
  */
 const MAX_TIMER_MS = 2_147_483_647;
+
+export interface RetryBackoff {
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+/** A failing reconcile is retried after ~1 s, doubling per consecutive failure up to 5 minutes. */
+export const RECONCILE_BACKOFF: RetryBackoff = { backoffBaseMs: 1000, backoffMaxMs: 300_000 };
 
 export class WorkQueue {
   private readonly due = new Map<string, number>();
@@ -12,8 +23,14 @@ export class WorkQueue {
   private waiter: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Consecutive failures per key, for its backoff. */
+  private readonly failures = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly backoff: RetryBackoff = RECONCILE_BACKOFF,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   add(key: string): void {
     this.addAfter(key, 0);
@@ -29,6 +46,20 @@ export class WorkQueue {
     const current = this.due.get(key);
     if (current === undefined || at < current) this.due.set(key, at);
     this.wake();
+  }
+
+  /** The key failed: due again after its next backoff step (jittered, doubling, capped). */
+  retryLater(key: string): { delayMs: number; attempt: number } {
+    const attempt = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, attempt);
+    const delayMs = backoffDelay(attempt - 1, this.backoff, this.random);
+    this.addAfter(key, delayMs);
+    return { delayMs, attempt };
+  }
+
+  /** The key succeeded (or is gone): its next failure starts the backoff over. */
+  forget(key: string): void {
+    this.failures.delete(key);
   }
 
   get length(): number {
