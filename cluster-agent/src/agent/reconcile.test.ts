@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { conditionSummary, READY_CONDITIONS } from '../../../test/support/conditions.js';
 import { parseServiceOffer, planCatalog, rawOfferKey, type OfferDecision } from '../../../core/index.js';
-import { reconcileOffer, type HealthObservation, type OfferStatus, type ReconcileInput } from './reconcile.js';
+import { MAX_QUOTED_ERROR, reconcileOffer, type HealthObservation, type OfferStatus, type ReconcileInput } from './reconcile.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
 
@@ -142,6 +142,25 @@ describe('reconcileOffer', () => {
     expect(condition(out.status, 'RoutePublished')).toMatchObject({ status: 'False', reason: 'RoutePending' });
     expect(condition(out.status, 'PaymentGateReady')).toMatchObject({ status: 'False', reason: 'RouteNotReady' });
     expect(out.route).toBe('present');
+  });
+
+  it('a route the API server refused: RoutePublished=False/RouteApplyFailed quoting it (bounded), Ready with it; the same failure again writes nothing', () => {
+    const d = decide([manifest('qwen')], 'llm/qwen', { route: false });
+    const refusal = `admission webhook denied the request: ${'x'.repeat(2000)} (HTTP 403)`;
+    const out = reconcileOffer(input(d, { routeError: refusal }));
+    const routed = condition(out.status, 'RoutePublished');
+    expect(routed).toMatchObject({ status: 'False', reason: 'RouteApplyFailed' });
+    expect(routed.message.startsWith('HTTPRoute llm/obol-offer-qwen could not be applied: admission webhook denied the request: xxx')).toBe(true);
+    expect(routed.message.length).toBeLessThanOrEqual(MAX_QUOTED_ERROR + 100);
+    expect(condition(out.status, 'Ready')).toMatchObject({ status: 'False', reason: 'RouteApplyFailed' });
+    expect(out.route).toBe('present');
+    const again = reconcileOffer(input(d, { routeError: refusal, previous: out.status, nowMs: T0 + 60_000 }));
+    expect(again.statusChanged).toBe(false);
+  });
+
+  it('a route already published that now fails to apply is reported, not hidden behind the old route', () => {
+    const out = reconcileOffer(input(decide([manifest('qwen')], 'llm/qwen', { route: true }), { routeError: 'conflict (HTTP 422)' }));
+    expect(condition(out.status, 'RoutePublished')).toMatchObject({ status: 'False', reason: 'RouteApplyFailed', message: 'HTTPRoute llm/obol-offer-qwen could not be applied: conflict (HTTP 422)' });
   });
 
   it('removing drainAt re-activates the offer', () => {

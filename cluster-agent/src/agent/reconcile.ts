@@ -29,6 +29,8 @@ export interface ReconcileInput {
   readonly routeManagement: boolean;
   /** `namespace/name` of the HTTPRoute, for messages. */
   readonly routeName: string;
+  /** Why applying the HTTPRoute just failed (the API server's message); absent when it did not. */
+  readonly routeError?: string;
   /** The edge's public base URL, for `status.endpoint`. */
   readonly publicBaseUrl: string | undefined;
   readonly nowMs: number;
@@ -47,6 +49,13 @@ export interface ReconcileOutcome {
 export const DRAIN_REQUEUE_SLACK_MS = 1000;
 
 const INVALID = 'InvalidSpec';
+
+/** A condition quotes the API server at most this long: a status stays small, and an unchanged failure writes nothing again. */
+export const MAX_QUOTED_ERROR = 512;
+
+function quoted(text: string): string {
+  return text.length <= MAX_QUOTED_ERROR ? text : `${text.slice(0, MAX_QUOTED_ERROR - 1)}…`;
+}
 
 function upstreamCondition(d: OfferDecision, health: HealthObservation | undefined): DesiredCondition {
   if (d.invalid !== undefined) return { type: 'UpstreamHealthy', status: 'Unknown', reason: INVALID, message: 'not probed: the offer is invalid' };
@@ -75,8 +84,11 @@ function reasonMessage(d: OfferDecision, reason: UnpublishedReason): string {
 function routeCondition(d: OfferDecision, input: ReconcileInput, path: string | undefined): DesiredCondition {
   const type = 'RoutePublished';
   if (!input.routeManagement) return { type, status: 'True', reason: 'RouteManagementDisabled', message: 'route management is off; the route is managed elsewhere' };
-  if (d.observation.routePublished) return { type, status: 'True', reason: 'RoutePublished', message: `HTTPRoute ${input.routeName} routes ${path ?? ''}` };
   const route = d.verdict.route;
+  if (route.wanted && input.routeError !== undefined) {
+    return { type, status: 'False', reason: 'RouteApplyFailed', message: `HTTPRoute ${input.routeName} could not be applied: ${quoted(input.routeError)}` };
+  }
+  if (d.observation.routePublished) return { type, status: 'True', reason: 'RoutePublished', message: `HTTPRoute ${input.routeName} routes ${path ?? ''}` };
   if (route.wanted) return { type, status: 'False', reason: 'RoutePending', message: `creating HTTPRoute ${input.routeName}` };
   return { type, status: 'False', reason: route.reason, message: `no HTTPRoute: ${reasonMessage(d, route.reason)}` };
 }
