@@ -8,10 +8,10 @@ import { errorMessage, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import { CatalogPlanner } from './planner.js';
 import type { Acknowledgement, Pusher } from './pusher.js';
-import { reconcileOffer, sameStatus } from './reconcile.js';
+import { reconcileOffer, sameStatus, type OfferStatus } from './reconcile.js';
 import { routeName, type RouteManager } from './routes.js';
 import type { StatusWriter } from './status-writer.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue, type RetryBackoff } from './work-queue.js';
 
 /**
  * The reconcile loop: sources and probes only enqueue keys; each batch takes the current
@@ -38,10 +38,11 @@ export interface ControllerOptions {
   readonly log: Logger;
   readonly metrics: AgentMetrics;
   readonly now?: () => number;
+  /** How a failing key backs off; default `RECONCILE_BACKOFF` (1 s doubling to 5 minutes). */
+  readonly retry?: RetryBackoff;
 }
 
-/** Retry delay for a failed reconcile and for a deletion waiting on the edge. */
-const RETRY_MS = 1000;
+/** Poll interval of a deletion waiting on the edge. */
 const DELETION_POLL_MS = 250;
 /** Longest wait before the next batch (it equals the last plan's duration up to this). */
 const MAX_COALESCE_MS = 1000;
@@ -61,6 +62,12 @@ interface BatchOutcome {
 }
 
 const NOTHING_PLANNED: BatchOutcome = { planMs: 0, unprobed: false };
+
+/** A key's decision and the generation of the spec it was planned from (what `observedGeneration` may claim). */
+interface PlannedOffer {
+  readonly decision: OfferDecision | undefined;
+  readonly generation: number | undefined;
+}
 
 /** Wait `ms`, or just one turn of the event loop (after pending I/O) when it is below 1 ms. */
 function pause(ms: number): Promise<void> {
@@ -83,7 +90,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
-    this.queue = new WorkQueue(this.now);
+    this.queue = new WorkQueue(this.now, options.retry);
     this.planner = new CatalogPlanner({
       source: options.source,
       prober: options.prober,
@@ -160,7 +167,7 @@ export class Controller {
       } catch (error) {
         last = NOTHING_PLANNED;
         this.options.log.error('reconcile batch failed', { error: errorMessage(error) });
-        for (const key of keys) this.queue.addAfter(key, RETRY_MS);
+        for (const key of keys) this.queue.retryLater(key);
       } finally {
         this.queue.done(keys);
       }
@@ -183,6 +190,8 @@ export class Controller {
     const nowMs = this.now();
     const started = performance.now();
     const plan = this.planner.plan(nowMs);
+    // Read in the same turn as the plan: the generation each decision describes, whatever the informer delivers meanwhile.
+    const generations = new Map(keys.map((key) => [key, this.options.source.get(key)?.object?.generation]));
     const planMs = plan.fresh ? performance.now() - started : 0;
     if (plan.fresh) {
       this.options.log.debug('catalog planned', { offers: plan.offers.length, changed: plan.changed.length, unprobed: plan.unprobed, ms: Math.round(planMs) });
@@ -197,7 +206,7 @@ export class Controller {
     const worker = async () => {
       while (next < keys.length) {
         const key = keys[next++] as string;
-        await this.reconcileCounted(key, plan.decisions.get(key), nowMs);
+        await this.reconcileCounted(key, { decision: plan.decisions.get(key), generation: generations.get(key) }, nowMs);
       }
     };
     const workers = this.options.cluster ? Math.min(RECONCILE_CONCURRENCY, keys.length) : 1;
@@ -205,19 +214,21 @@ export class Controller {
     return { planMs, unprobed: plan.fresh && plan.unprobed };
   }
 
-  private async reconcileCounted(key: string, decision: OfferDecision | undefined, nowMs: number): Promise<void> {
+  private async reconcileCounted(key: string, planned: PlannedOffer, nowMs: number): Promise<void> {
     try {
-      await this.reconcileKey(key, decision, nowMs);
+      await this.reconcileKey(key, planned, nowMs);
       this.options.metrics.reconciles.inc({ result: 'ok' });
+      this.queue.forget(key);
     } catch (error) {
       this.options.metrics.reconciles.inc({ result: 'error' });
       this.options.metrics.reconcileErrors.inc();
-      this.options.log.warn('reconcile failed; requeued', { offer: key, error: errorMessage(error) });
-      this.queue.addAfter(key, RETRY_MS);
+      // One line per backoff step: a key failing for good is logged every few minutes, not every second.
+      const { delayMs, attempt } = this.queue.retryLater(key);
+      this.options.log.warn('reconcile failed; requeued', { offer: key, error: errorMessage(error), retryInMs: delayMs, attempt });
     }
   }
 
-  private async reconcileKey(key: string, decision: OfferDecision | undefined, nowMs: number): Promise<void> {
+  private async reconcileKey(key: string, { decision, generation }: PlannedOffer, nowMs: number): Promise<void> {
     const record = this.options.source.get(key);
     const cluster = this.options.cluster;
     if (!cluster) {
@@ -233,23 +244,33 @@ export class Controller {
     // conditions on every agent restart; the probe's answer enqueues the offer.
     if (record.input.parsed.ok && this.options.prober.get(key) === undefined) return;
     if (!record.object.finalizers.includes(CATALOG_FINALIZER)) await cluster.finalizers.add(record.object);
-    const outcome = this.decide(record, decision, nowMs, record.object.status);
-    // A route state new to this agent changes the plan and requeues the key: write the status from that plan, not this one.
-    if (await this.applyRoute(key, outcome.route, decision.offer)) return;
-    if (outcome.statusChanged) {
+    const outcome = this.decide(record, decision, nowMs, { previous: record.object.status, generation });
+    let routeFailure: { error: unknown } | undefined;
+    try {
+      // A route state new to this agent changes the plan and requeues the key: write the status from that plan, not this one.
+      if (await this.applyRoute(key, outcome.route, decision.offer)) return;
+    } catch (error) {
+      routeFailure = { error };
+    }
+    // A refused route is said in the status (RouteApplyFailed), then the key backs off like any failure.
+    const routeError = routeFailure && errorMessage(routeFailure.error);
+    const desired = routeError === undefined ? outcome : this.decide(record, decision, nowMs, { previous: record.object.status, generation, routeError });
+    if (desired.statusChanged) {
       await cluster.status.write(record.object, (fresh) => {
-        const again = this.decide(record, decision, nowMs, fresh.status, fresh.generation);
+        // A newer spec than the one decided on: its own event requeues the key; stamping its generation on this status would be a lie.
+        if (fresh.generation !== generation) return undefined;
+        const again = this.decide(record, decision, nowMs, { previous: fresh.status, generation, routeError });
         return sameStatus(fresh.status, again.status) ? undefined : again.status;
       });
     }
+    if (routeFailure) throw routeFailure.error;
     if (outcome.requeueAfterMs !== undefined) this.queue.addAfter(key, outcome.requeueAfterMs);
   }
 
-  private decide(record: OfferRecord, decision: OfferDecision, nowMs: number, previous = record.object?.status, generation = record.object?.generation) {
+  private decide(record: OfferRecord, decision: OfferDecision, nowMs: number, facts: { previous: OfferStatus | undefined; generation: number | undefined; routeError?: string }) {
     return reconcileOffer({
       decision,
-      generation,
-      previous,
+      ...facts,
       health: this.options.prober.get(record.key),
       acknowledgedSequence: this.acknowledged(decision, nowMs),
       routeManagement: this.options.cluster?.routes !== undefined,
