@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conditionSummary, READY_CONDITIONS } from '../../../test/support/conditions.js';
 import { controlPlane } from '../../../test/kube/fixture.js';
 import { CATALOG_FINALIZER } from '../../src/agent/finalizer.js';
-import { FIELD_MANAGER } from '../../src/agent/routes.js';
+import { FIELD_MANAGER, LABEL_VALUE_MAX, OFFER_LABEL } from '../../src/agent/routes.js';
 import { waitFor } from '../agent/support.js';
 import { GATEWAY, condition, isWrite, setUpAgentCluster, type AgentCluster, type StoredOffer } from './support.js';
 
@@ -193,5 +193,64 @@ describe.skipIf(!plane)(`agent on a real API server${skip ? ` (${skip})` : ''}`,
     // ... until the seller removes it (e.g. uninstalling the agent); then ownership does the rest.
     await c.plane.mustKubectl(['patch', 'serviceoffer', 'orphan', '-n', c.namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     await c.plane.mustKubectl(['wait', '--for=delete', `httproute/obol-orphan`, '-n', c.namespace, '--timeout=60s']);
+  });
+  it('an offer named past 63 characters gets its HTTPRoute (a label value of at most 63) and is served by the edge', async () => {
+    const name = 'meta-llama.llama-3.1-70b-instruct.q4-k-m.ollama.gpu-pool-a.example-provider';
+    expect(name.length).toBeGreaterThan(70);
+    await c.createOffer(name);
+    await c.startAgent();
+    const offer = await ready(name);
+    expect(condition(offer, 'RoutePublished')).toMatchObject({ status: 'True', reason: 'RoutePublished' });
+    const route = (await c.getRoute(name)) as { metadata: { labels: Record<string, string> } };
+    const label = route.metadata.labels[OFFER_LABEL] ?? '';
+    expect(label.length).toBeLessThanOrEqual(LABEL_VALUE_MAX);
+    expect(label.startsWith(name.slice(0, 40))).toBe(true);
+    expect(await c.edgeKeys()).toContain(`${c.namespace}/${name}`);
+    // Listed by the edge as published: its entry says the route is ready (not the permanent 503 of an unrouted offer).
+    await waitFor('served by the edge', async () => (await listed()).includes(name), 15_000);
+  });
+
+  it('a route the API server refuses is said in RoutePublished=False/RouteApplyFailed with its message; the offer recovers once it is allowed', async () => {
+    const policy = `deny-httproutes-${c.namespace}`;
+    const manifests = [
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: policy },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: { resourceRules: [{ apiGroups: ['gateway.networking.k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['httproutes'] }] },
+          validations: [{ expression: 'false', message: 'HTTPRoutes are frozen in this namespace' }],
+        },
+      },
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name: policy },
+        spec: { policyName: policy, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': c.namespace } } } },
+      },
+    ];
+    await c.plane.mustKubectl(['apply', '--server-side', '--field-manager=obol-tests', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }) });
+    try {
+      // The policy is in force once a server-side dry run of a route is refused.
+      const probe = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'probe', namespace: c.namespace }, spec: {} };
+      await waitFor('the policy in force', async () => (await c.plane.kubectl(['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(probe) })).stderr.includes('frozen'), 15_000);
+      await c.createOffer('refused');
+      await c.startAgent();
+      const failed = await waitFor('RoutePublished=False/RouteApplyFailed', async () => {
+        const x = condition(await c.getOffer('refused'), 'RoutePublished');
+        return x?.reason === 'RouteApplyFailed' ? x : undefined;
+      }, 15_000);
+      expect(failed.status).toBe('False');
+      expect(failed.message).toContain(`HTTPRoute ${c.namespace}/obol-refused could not be applied`);
+      expect(failed.message).toContain('HTTPRoutes are frozen in this namespace');
+      expect(condition(await c.getOffer('refused'), 'Ready')).toMatchObject({ status: 'False', reason: 'RouteApplyFailed' });
+      expect(await c.getRoute('refused')).toBeUndefined();
+    } finally {
+      await c.plane.mustKubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy, '--ignore-not-found']);
+    }
+    const recovered = await ready('refused');
+    expect(condition(recovered, 'RoutePublished')).toMatchObject({ status: 'True', reason: 'RoutePublished' });
+    expect(await c.getRoute('refused')).toBeDefined();
   });
 });

@@ -4,6 +4,7 @@ import { startEdge, type TestEdge } from '../../../test/support/edge.js';
 import { controlPlane, testNamespace } from '../../../test/kube/fixture.js';
 import { isWrite, type AuditEvent, type ControlPlane } from '../../../test/kube/control-plane.js';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
+import { routeName } from '../../src/agent/routes.js';
 import type { AgentConfig, LeaderElectionConfig } from '../../src/agent/config.js';
 import type { CatalogSigner } from '../../src/publish/signer.js';
 import { startEdgeProxy, type EdgeProxy } from '../agent/edge-proxy.js';
@@ -114,7 +115,7 @@ export async function setUpAgentCluster(prefix: string): Promise<AgentCluster> {
     manifest,
     createOffer: async (name, spec) => (await api.createNamespacedCustomObject({ ...SO, namespace, body: manifest(name, spec) })) as StoredOffer,
     getOffer: async (name) => api.getNamespacedCustomObject({ ...SO, namespace, name }).catch(() => undefined) as Promise<StoredOffer | undefined>,
-    getRoute: async (name) => api.getNamespacedCustomObject({ ...ROUTES, namespace, name: `obol-${name}` }).catch(() => undefined) as Promise<Record<string, unknown> | undefined>,
+    getRoute: async (name) => api.getNamespacedCustomObject({ ...ROUTES, namespace, name: routeName(name) }).catch(() => undefined) as Promise<Record<string, unknown> | undefined>,
     async edgeKeys() {
       const res = await edge.fetch('/_obol/v1/catalog');
       return res.status === 200 ? ((await res.json()) as { offers: { key: string }[] }).offers.map((o) => o.key) : [];
