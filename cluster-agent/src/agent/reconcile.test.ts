@@ -163,6 +163,18 @@ describe('reconcileOffer', () => {
     expect(condition(out.status, 'RoutePublished')).toMatchObject({ status: 'False', reason: 'RouteApplyFailed', message: 'HTTPRoute llm/obol-offer-qwen could not be applied: conflict (HTTP 422)' });
   });
 
+  it('a drained offer whose route could not be deleted says RouteDeleteFailed, and Drained by the clock all the same', () => {
+    const d = decide([manifest('qwen', { drainAt: '2026-11-23T09:00:00Z', drainGracePeriod: '0s' })], 'llm/qwen', { route: true });
+    const out = reconcileOffer(input(d, { routeError: 'httproutes "obol-offer-qwen" is forbidden (HTTP 403)' }));
+    expect(condition(out.status, 'RoutePublished')).toMatchObject({
+      status: 'False',
+      reason: 'RouteDeleteFailed',
+      message: 'HTTPRoute llm/obol-offer-qwen is not wanted (the drain ended at 2026-11-23T09:00:00Z) but could not be deleted: httproutes "obol-offer-qwen" is forbidden (HTTP 403)',
+    });
+    expect(condition(out.status, 'Draining')).toMatchObject({ status: 'False', reason: 'Drained' });
+    expect(out.route).toBe('absent');
+  });
+
   it('removing drainAt re-activates the offer', () => {
     const drained = reconcileOffer(input(decide([manifest('qwen', { drainAt: '2026-11-23T09:00:00Z', drainGracePeriod: '0s' })], 'llm/qwen', { route: false })));
     const back = reconcileOffer(input(decide([manifest('qwen')], 'llm/qwen'), { previous: drained.status, nowMs: T0 + 2000 }));

@@ -29,7 +29,7 @@ export interface ReconcileInput {
   readonly routeManagement: boolean;
   /** `namespace/name` of the HTTPRoute, for messages. */
   readonly routeName: string;
-  /** Why applying the HTTPRoute just failed (the API server's message); absent when it did not. */
+  /** Why applying or deleting the HTTPRoute just failed (the API server's message); absent when it did not. */
   readonly routeError?: string;
   /** The edge's public base URL, for `status.endpoint`. */
   readonly publicBaseUrl: string | undefined;
@@ -85,8 +85,11 @@ function routeCondition(d: OfferDecision, input: ReconcileInput, path: string | 
   const type = 'RoutePublished';
   if (!input.routeManagement) return { type, status: 'True', reason: 'RouteManagementDisabled', message: 'route management is off; the route is managed elsewhere' };
   const route = d.verdict.route;
-  if (route.wanted && input.routeError !== undefined) {
-    return { type, status: 'False', reason: 'RouteApplyFailed', message: `HTTPRoute ${input.routeName} could not be applied: ${quoted(input.routeError)}` };
+  if (input.routeError !== undefined) {
+    // A route left behind is said as plainly as one refused: the seller's gateway may still route it.
+    return route.wanted
+      ? { type, status: 'False', reason: 'RouteApplyFailed', message: `HTTPRoute ${input.routeName} could not be applied: ${quoted(input.routeError)}` }
+      : { type, status: 'False', reason: 'RouteDeleteFailed', message: `HTTPRoute ${input.routeName} is not wanted (${reasonMessage(d, route.reason)}) but could not be deleted: ${quoted(input.routeError)}` };
   }
   if (d.observation.routePublished) return { type, status: 'True', reason: 'RoutePublished', message: `HTTPRoute ${input.routeName} routes ${path ?? ''}` };
   if (route.wanted) return { type, status: 'False', reason: 'RoutePending', message: `creating HTTPRoute ${input.routeName}` };
